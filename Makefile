@@ -1,0 +1,108 @@
+# Makefile - builds the three programs of the articles platform into bin/,
+# and runs the tests and benchmarks. `make help` lists the targets.
+#
+# One pattern rule compiles every .c into $(O)/ with its dependencies
+# generated (-MMD). `make SAN=1` builds the same sources with AddressSanitizer
+# and UndefinedBehaviorSanitizer into build/san/ instead.
+
+VERSION := 0.1.0
+CC      ?= cc
+PKGS    := libmicrohttpd libcjson sqlite3 libpq
+
+ifeq ($(SAN),1)
+O        := build/san
+BIN      := build/san/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+else
+O        := build/release
+BIN      := bin
+OPTFLAGS := -O2 -g
+endif
+
+CFLAGS  := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
+           -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -MMD -MP -Ilib -Irest -I$(O)/gen \
+           $(OPTFLAGS) $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
+LDFLAGS := $(OPTFLAGS) $(EXTRA_LDFLAGS)
+LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c lib/metrics.c \
+             lib/http_server.c lib/problem.c
+REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
+             rest/store_sqlite.c rest/store_pg.c
+REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
+REST_OBJS := $(REST_SRCS:%.c=$(O)/%.o) $(REST_GEN:.c=.o)
+
+UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
+              test_query test_store
+UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
+
+PROGRAMS := $(BIN)/articles-rest
+
+.PHONY: all help run test unit blackbox bench clean deps check-style
+all: $(PROGRAMS)
+
+help:
+	@echo "make            build bin/articles-rest (and the other programs)"
+	@echo "make run        build and run the system on its embedded default (SQLite)"
+	@echo "make test       install what is missing, build, run every test (also under ASan/UBSan)"
+	@echo "make bench      run the benchmarks in bench/ (wrk, nginx baseline)"
+	@echo "make SAN=1      build with AddressSanitizer and UndefinedBehaviorSanitizer into build/san/"
+	@echo "make clean      remove build/ and bin/"
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+# The SQL schema and the OpenAPI document have one source each in schema/;
+# they are compiled into the binary so it runs from any directory.
+$(O)/gen/schema_sqlite.c: schema/sqlite.sql scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh schema_sqlite $< > $@
+$(O)/gen/schema_pg.c: schema/postgresql.sql scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh schema_pg $< > $@
+$(O)/gen/openapi.json: schema/openapi.yaml scripts/yaml2json.py
+	@mkdir -p $(@D)
+	python3 scripts/yaml2json.py $< $@
+$(O)/gen/openapi_json.c: $(O)/gen/openapi.json scripts/embed.sh
+	sh scripts/embed.sh openapi_json $< > $@
+$(O)/gen/%.o: $(O)/gen/%.c
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BIN)/articles-rest: $(O)/rest/main.o $(REST_OBJS) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Each unit test links the module it tests with the whole of lib/ and rest/.
+$(O)/tests/%: $(O)/tests/unit/%.o $(REST_OBJS) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+run:
+	sh scripts/install-deps.sh build
+	$(MAKE) all
+	./$(BIN)/articles-rest
+
+deps:
+	sh scripts/install-deps.sh
+
+unit: $(UNIT_BINS)
+	sh tests/run-unit.sh $(UNIT_BINS)
+
+blackbox: $(PROGRAMS)
+	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh
+
+# The whole suite: release build, then the same again under the sanitizers.
+test: deps
+	$(MAKE) all unit blackbox
+	$(MAKE) SAN=1 all unit blackbox
+
+bench: all
+	sh bench/run.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

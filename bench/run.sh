@@ -1,0 +1,90 @@
+#!/bin/sh
+# run.sh - benchmarks of the REST core (`make bench`): wrk against
+# bin/articles-rest on SQLite and, in the same run, against nginx answering a
+# fixed 200, the baseline the figures are compared with.
+#
+#   GET /articles/{id}   10k seeded articles, random ids, keep-alive
+#   POST /articles       one article per request
+#   POST /articles/bulk  1000 upserts per request
+# Then the server's peak resident memory (VmHWM) after all of it.
+#
+# Settings: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS
+# (64), BENCH_THREADS (wrk threads, 2), ARTICLES_BIN (bin).
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=${ARTICLES_BIN:-$root/bin}
+duration=${BENCH_DURATION:-10}
+conns=${BENCH_CONNECTIONS:-64}
+wthreads=${BENCH_THREADS:-2}
+export BENCH_DIR="$root/bench"
+dir=$(mktemp -d)
+out="$root/build/bench"
+mkdir -p "$out"
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+cleanup() {
+    [ -n "${rest_pid:-}" ] && kill "$rest_pid" 2>/dev/null
+    [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null
+    wait 2>/dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT INT TERM
+
+wait_http() {
+    i=0
+    until python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || { echo "bench: $1 did not come up" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+
+# wrk URL SCRIPT -> prints the RESULT line
+run_wrk() {
+    wrk -t"$wthreads" -c"$conns" -d"${duration}s" --latency -s "$2" "$1" > "$dir/wrk.out" 2>&1 ||
+        { cat "$dir/wrk.out" >&2; exit 1; }
+    grep '^RESULT' "$dir/wrk.out"
+}
+field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+
+# --- the baseline: nginx with a fixed answer ---
+nginx_port=$(free_port)
+mkdir -p "$dir/nginx"
+sed "s|@DIR@|$dir/nginx|g; s|@PORT@|$nginx_port|g" "$root/bench/nginx.conf.in" > "$dir/nginx/nginx.conf"
+nginx -c "$dir/nginx/nginx.conf" -e "$dir/nginx/nginx-error.log" &
+nginx_pid=$!
+wait_http "http://127.0.0.1:$nginx_port/"
+nginx_get=$(run_wrk "http://127.0.0.1:$nginx_port/" "$root/bench/report.lua")
+kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
+
+# --- the REST core on SQLite with 10k articles ---
+rest_port=$(free_port)
+"$bin/articles-rest" --port "$rest_port" --database-url "sqlite:$dir/bench.db" \
+    --log-level warn --max-connections 4096 &
+rest_pid=$!
+wait_http "http://127.0.0.1:$rest_port/health"
+python3 "$root/bench/seed.py" "http://127.0.0.1:$rest_port" 10000
+
+export BENCH_IDS=10000 BENCH_FIRST_ID=1
+rest_get=$(run_wrk "http://127.0.0.1:$rest_port" "$root/bench/get.lua")
+rest_post=$(run_wrk "http://127.0.0.1:$rest_port/articles" "$root/bench/post.lua")
+rest_bulk=$(run_wrk "http://127.0.0.1:$rest_port" "$root/bench/bulk.lua")
+rss_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$rest_pid/status")
+
+ng_rps=$(field "$nginx_get" rps)
+get_rps=$(field "$rest_get" rps)
+ratio=$(python3 -c "print(f'{100*$get_rps/$ng_rps:.0f}')")
+bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
+{
+    echo "| measurement | requests/s | p50 ms | p99 ms | errors | goal |"
+    echo "|---|---|---|---|---|---|"
+    echo "| nginx fixed 200 (baseline) | $ng_rps | $(field "$nginx_get" p50_ms) | $(field "$nginx_get" p99_ms) | $(field "$nginx_get" errors) | |"
+    echo "| GET /articles/{id} | $get_rps ($ratio% of nginx) | $(field "$rest_get" p50_ms) | $(field "$rest_get" p99_ms) | $(field "$rest_get" errors) | >= 50% of nginx, p99 < 5 ms |"
+    echo "| POST /articles | $(field "$rest_post" rps) | $(field "$rest_post" p50_ms) | $(field "$rest_post" p99_ms) | $(field "$rest_post" errors) | >= 20000/s |"
+    echo "| POST /articles/bulk (1000 per request) | $(field "$rest_bulk" rps) = $bulk_rows articles/s | $(field "$rest_bulk" p50_ms) | $(field "$rest_bulk" p99_ms) | $(field "$rest_bulk" errors) | >= 100000 articles/s |"
+    echo
+    echo "Peak resident memory of articles-rest: $((rss_kib / 1024)) MiB ($rss_kib KiB; goal < 32 MiB)."
+    echo "wrk: $wthreads threads, $conns connections, ${duration}s per run; $(nproc) cores; $(date -u +%Y-%m-%d)."
+} | tee "$out/results.md"

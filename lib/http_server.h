@@ -1,0 +1,88 @@
+/* http_server.h - the HTTP server glue shared by the programs, on
+ * libmicrohttpd.
+ *
+ * The glue owns the sockets, the worker threads (a pool with one thread per
+ * core by default), body collection under a size limit, and turning an
+ * http_response_t into bytes. The program supplies one handler that sees a
+ * complete request and fills in a response; routing lives in the program.
+ *
+ * A request whose body exceeds max_body_bytes is not read further: the
+ * handler is still called, with reject_status set to 413, so that the
+ * program answers it in its own error format and counts it. */
+#ifndef HTTP_SERVER_H
+#define HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define HTTP_MAX_EXTRA_HEADERS 6
+
+typedef struct http_request {
+    void *conn;           /* the libmicrohttpd connection, for the accessors below */
+    const char *method;   /* "GET", ... as sent */
+    const char *path;     /* percent-decoded path, without the query string */
+    char *body;           /* NUL-terminated for convenience; may hold NUL bytes;
+                           * the handler may modify it in place */
+    size_t body_len;
+    int reject_status;    /* 0, or the status the glue decided on (413) */
+    double start;         /* monotonic seconds when the headers arrived */
+} http_request_t;
+
+typedef struct http_header {
+    const char *name;
+    char *value; /* heap, owned by the response */
+} http_header_t;
+
+typedef struct http_response {
+    int status;
+    const char *content_type; /* static string, or NULL for no body type */
+    buf_t body;
+    http_header_t headers[HTTP_MAX_EXTRA_HEADERS];
+    size_t nheaders;
+} http_response_t;
+
+typedef void (*http_handler_fn)(void *user_data, http_request_t *req, http_response_t *res);
+
+typedef struct http_server_config {
+    const char *host;
+    int port;
+    int threads;              /* 0: one per core */
+    int max_connections;
+    int connection_timeout;   /* seconds of inactivity before a connection is closed */
+    size_t max_body_bytes;
+    http_handler_fn handler;
+    void *user_data;
+} http_server_config_t;
+
+typedef struct http_server http_server_t;
+
+/* Starts listening and serving in background threads. Returns 0, or a
+ * negative code with a message in err. */
+int http_server_start(const http_server_config_t *cfg, http_server_t **out, char *err,
+                      size_t errlen);
+/* The port actually bound (useful with port 0). */
+int http_server_port(const http_server_t *s);
+/* Stops accepting, lets in-flight requests finish, frees everything. */
+void http_server_stop(http_server_t *s);
+
+/* Request accessors. The returned strings belong to the request. */
+const char *http_request_header(const http_request_t *req, const char *name);
+/* Calls fn for every query argument in order (decoded key and value; value
+ * is NULL for "?flag" without '='; has_nul is set when either contained an
+ * encoded NUL, which cuts the C strings short). Stops early when fn returns
+ * non-zero and returns that value. */
+typedef int (*http_query_fn)(void *ud, const char *key, const char *value, int has_nul);
+int http_request_query_each(const http_request_t *req, http_query_fn fn, void *ud);
+
+/* Response helpers. Header values are copied. */
+int http_response_header(http_response_t *res, const char *name, const char *value);
+void http_response_free(http_response_t *res);
+
+/* Monotonic clock in seconds, for durations. */
+double http_now(void);
+/* The reason phrase of a status code ("Not Found"). */
+const char *http_status_text(int status);
+
+#endif

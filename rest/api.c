@@ -1,0 +1,460 @@
+/* api.c - routing and handlers of the REST core; see api.h. */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "decode.h"
+#include "log.h"
+#include "problem.h"
+#include "query.h"
+
+/* The OpenAPI document, compiled in from schema/openapi.yaml. */
+extern const char openapi_json[];
+extern const unsigned long openapi_json_len;
+
+struct api {
+    api_config_t cfg;
+    store_pool_t *pool;
+    metrics_registry_t *reg;
+    metric_t *requests;
+    metric_t *duration;
+    metric_t *db_errors;
+    metric_t *stored;
+};
+
+/* Everything a handler needs for one request. */
+typedef struct call {
+    api_t *api;
+    http_request_t *req;
+    http_response_t *res;
+    store_t *store; /* acquired for handlers that declare STORE */
+    int64_t id;     /* the {id} of the path, when the route has one */
+} call_t;
+
+typedef void (*handler_fn)(call_t *c);
+
+enum { NONE = 0, STORE = 1, BODY = 2, MERGE_PATCH = 4 };
+
+typedef struct route_method {
+    const char *method;
+    handler_fn fn;
+    int needs;
+} route_method_t;
+
+typedef struct route {
+    const char *template;
+    int has_id;
+    route_method_t methods[5];
+} route_t;
+
+static void h_list(call_t *c);
+static void h_create(call_t *c);
+static void h_bulk(call_t *c);
+static void h_get(call_t *c);
+static void h_put(call_t *c);
+static void h_patch(call_t *c);
+static void h_delete(call_t *c);
+static void h_health(call_t *c);
+static void h_metrics(call_t *c);
+static void h_openapi(call_t *c);
+
+/* Checked in order: the literal /articles/bulk before /articles/{id}. */
+static const route_t routes[] = {
+    {"/articles", 0, {{"GET", h_list, STORE}, {"POST", h_create, STORE | BODY}}},
+    {"/articles/bulk", 0, {{"POST", h_bulk, STORE | BODY}}},
+    {"/articles/{id}", 1,
+     {{"GET", h_get, STORE},
+      {"PUT", h_put, STORE | BODY},
+      {"PATCH", h_patch, STORE | BODY | MERGE_PATCH},
+      {"DELETE", h_delete, STORE}}},
+    {"/health", 0, {{"GET", h_health, NONE}}},
+    {"/metrics", 0, {{"GET", h_metrics, NONE}}},
+    {"/openapi.json", 0, {{"GET", h_openapi, NONE}}},
+};
+#define NROUTES (sizeof routes / sizeof routes[0])
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void respond_json(call_t *c, int status)
+{
+    c->res->status = status;
+    c->res->content_type = "application/json";
+}
+
+/* Maps a store failure to an answer, counting database errors. */
+static void store_failed(call_t *c, int rc, const char *operation)
+{
+    if (rc == STORE_ENOTFOUND) {
+        problem_simple(c->res, 404, "no article has this id");
+        return;
+    }
+    const char *labels[] = {operation};
+    metric_inc(c->api->db_errors, labels, 1);
+    log_error("%s failed: %s", operation, c->store ? store_errmsg(c->store) : store_strerror(rc));
+    if (rc == STORE_EUNAVAILABLE)
+        problem_simple(c->res, 503, "the database does not answer; retry later");
+    else
+        problem_simple(c->res, 500, "the database failed; the error is in the server's log");
+}
+
+static void respond_article(call_t *c, int status, const article_t *a)
+{
+    respond_json(c, status);
+    article_to_json(a, &c->res->body);
+    if (status == 201) {
+        char loc[48];
+        snprintf(loc, sizeof loc, "/articles/%lld", (long long)a->id);
+        http_response_header(c->res, "Location", loc);
+    }
+}
+
+/* ---- handlers ----------------------------------------------------------- */
+
+static void h_list(call_t *c)
+{
+    store_query_t q;
+    problem_t p;
+    if (query_parse_list(c->req, c->api->cfg.max_limit, &c->api->cfg.limits, &q, &p) < 0) {
+        problem_respond(c->res, &p);
+        return;
+    }
+    article_list_t list = {0};
+    int64_t total = 0;
+    int rc = store_list(c->store, &q, &list, &total);
+    if (rc < 0) {
+        store_failed(c, rc, "list");
+        goto done;
+    }
+    respond_json(c, 200);
+    buf_t *b = &c->res->body;
+    buf_reserve(b, list.len * 256);
+    buf_putc(b, '[');
+    for (size_t i = 0; i < list.len; i++) {
+        if (i)
+            buf_putc(b, ',');
+        article_to_json(&list.items[i], b);
+    }
+    buf_putc(b, ']');
+    char count[24];
+    snprintf(count, sizeof count, "%lld", (long long)total);
+    http_response_header(c->res, "X-Total-Count", count);
+done:
+    article_list_free(&list);
+}
+
+static void h_create(call_t *c)
+{
+    article_t a;
+    problem_t p;
+    if (decode_article_body(c->req->body, c->req->body_len, DECODE_CREATE, 0,
+                            &c->api->cfg.limits, &a, &p) < 0) {
+        problem_respond(c->res, &p);
+        return;
+    }
+    int rc = store_create(c->store, &a);
+    if (rc < 0)
+        store_failed(c, rc, "create");
+    else
+        respond_article(c, 201, &a);
+    article_free(&a);
+}
+
+static void h_get(call_t *c)
+{
+    article_t a = {0};
+    int rc = store_get(c->store, c->id, &a);
+    if (rc < 0)
+        store_failed(c, rc, "get");
+    else
+        respond_article(c, 200, &a);
+    article_free(&a);
+}
+
+static void h_put(call_t *c)
+{
+    article_t a;
+    problem_t p;
+    if (decode_article_body(c->req->body, c->req->body_len, DECODE_REPLACE, c->id,
+                            &c->api->cfg.limits, &a, &p) < 0) {
+        problem_respond(c->res, &p);
+        return;
+    }
+    bool created = false;
+    int rc = store_put(c->store, &a, &created);
+    if (rc < 0)
+        store_failed(c, rc, "put");
+    else
+        respond_article(c, created ? 201 : 200, &a);
+    article_free(&a);
+}
+
+static void h_patch(call_t *c)
+{
+    article_patch_t patch;
+    problem_t p;
+    if (decode_patch_body(c->req->body, c->req->body_len, c->id, &c->api->cfg.limits, &patch,
+                          &p) < 0) {
+        problem_respond(c->res, &p);
+        return;
+    }
+    article_t a = {0};
+    int rc = store_patch(c->store, c->id, &patch, &a);
+    if (rc < 0)
+        store_failed(c, rc, "patch");
+    else
+        respond_article(c, 200, &a);
+    article_free(&a);
+    article_patch_free(&patch);
+}
+
+static void h_delete(call_t *c)
+{
+    int rc = store_delete(c->store, c->id);
+    if (rc < 0) {
+        store_failed(c, rc, "delete");
+        return;
+    }
+    c->res->status = 204;
+}
+
+static void h_bulk(call_t *c)
+{
+    store_bulk_op_t *ops = NULL;
+    size_t n = 0;
+    problem_t p;
+    if (decode_bulk_body(c->req->body, c->req->body_len, (size_t)c->api->cfg.max_bulk_ops,
+                         &c->api->cfg.limits, &ops, &n, &p) < 0) {
+        problem_respond(c->res, &p);
+        return;
+    }
+    int rc = store_bulk(c->store, ops, n);
+    if (rc < 0) {
+        store_failed(c, rc, "bulk");
+        goto done;
+    }
+    respond_json(c, 200);
+    buf_t *b = &c->res->body;
+    buf_puts(b, "{\"results\":[");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(b, "%s{\"op\":\"%s\",\"id\":%lld,\"status\":%d}", i ? "," : "",
+                   ops[i].kind == STORE_BULK_UPSERT ? "upsert" : "delete",
+                   (long long)ops[i].id, ops[i].status);
+    }
+    buf_puts(b, "]}");
+done:
+    decode_bulk_free(ops, n);
+}
+
+static void h_health(call_t *c)
+{
+    store_t *s = store_pool_acquire(c->api->pool);
+    int rc = store_ping(s);
+    store_pool_release(c->api->pool, s);
+    respond_json(c, rc == 0 ? 200 : 503);
+    buf_puts(&c->res->body, rc == 0 ? "{\"status\":\"ok\"}" : "{\"status\":\"unavailable\"}");
+}
+
+static void h_metrics(call_t *c)
+{
+    if (metrics_render(c->api->reg, &c->res->body) < 0) {
+        problem_simple(c->res, 500, "out of memory while rendering metrics");
+        return;
+    }
+    c->res->status = 200;
+    c->res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+}
+
+static void h_openapi(call_t *c)
+{
+    respond_json(c, 200);
+    buf_append(&c->res->body, openapi_json, openapi_json_len);
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+/* Finds the route for path; for /articles/{id} also returns the segment. */
+static const route_t *match_route(const char *path, const char **seg, size_t *seglen)
+{
+    static const char prefix[] = "/articles/";
+    for (size_t i = 0; i < NROUTES; i++)
+        if (!routes[i].has_id && strcmp(path, routes[i].template) == 0)
+            return &routes[i];
+    if (strncmp(path, prefix, sizeof prefix - 1) == 0) {
+        const char *s = path + sizeof prefix - 1;
+        if (*s && !strchr(s, '/')) {
+            *seg = s;
+            *seglen = strlen(s);
+            return &routes[2];
+        }
+    }
+    return NULL;
+}
+
+static const route_method_t *match_method(const route_t *r, const char *method)
+{
+    /* HEAD is a GET whose body libmicrohttpd leaves out. */
+    if (strcmp(method, "HEAD") == 0)
+        method = "GET";
+    for (const route_method_t *m = r->methods; m->method; m++)
+        if (strcmp(m->method, method) == 0)
+            return m;
+    return NULL;
+}
+
+static void method_not_allowed(http_response_t *res, const route_t *r)
+{
+    char allow[64] = "";
+    for (const route_method_t *m = r->methods; m->method; m++) {
+        size_t n = strlen(allow);
+        snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", m->method);
+        if (strcmp(m->method, "GET") == 0) {
+            n = strlen(allow);
+            snprintf(allow + n, sizeof allow - n, ", HEAD");
+        }
+    }
+    char detail[128];
+    snprintf(detail, sizeof detail, "this route accepts %s", allow);
+    problem_simple(res, 405, detail);
+    http_response_header(res, "Allow", allow);
+}
+
+/* True when the request's media type is application/json, or for a merge
+ * patch also application/merge-patch+json; parameters such as charset are
+ * allowed. */
+static int content_type_ok(const http_request_t *req, int merge_patch)
+{
+    const char *ct = http_request_header(req, "Content-Type");
+    if (!ct)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return 1;
+    return merge_patch && n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0;
+}
+
+/* Checks what the route table declares, then runs the handler. */
+static void run(api_t *api, const route_t *r, const route_method_t *m, const char *seg,
+                size_t seglen, http_request_t *req, http_response_t *res)
+{
+    call_t c = {.api = api, .req = req, .res = res};
+    problem_t p;
+    if (req->reject_status == 413) {
+        problem_set(&p, 413, NULL,
+                    "the body is larger than %lld bytes (--max-body-bytes); send less per request",
+                    (long long)api->cfg.max_body_bytes);
+        problem_respond(res, &p);
+        return;
+    }
+    if ((m->needs & BODY) && !content_type_ok(req, m->needs & MERGE_PATCH)) {
+        problem_simple(res, 415, (m->needs & MERGE_PATCH)
+                                     ? "send the body as application/json or "
+                                       "application/merge-patch+json"
+                                     : "send the body as application/json");
+        return;
+    }
+    if (r->has_id && query_parse_id(seg, seglen, &c.id, &p) < 0) {
+        problem_respond(res, &p);
+        return;
+    }
+    if (m->needs & STORE)
+        c.store = store_pool_acquire(api->pool);
+    m->fn(&c);
+    if (c.store)
+        store_pool_release(api->pool, c.store);
+}
+
+static const char *method_label(const char *method)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+                                        "OPTIONS"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(method, known[i]) == 0)
+            return known[i];
+    return "other";
+}
+
+static void observe(api_t *api, const http_request_t *req, const char *route, int status)
+{
+    double seconds = http_now() - req->start;
+    char code[8];
+    snprintf(code, sizeof code, "%d", status);
+    const char *labels[] = {method_label(req->method), route, code};
+    metric_inc(api->requests, labels, 1);
+    metric_observe(api->duration, labels, seconds);
+    const char *tp = http_request_header(req, "traceparent");
+    char trace[33] = "";
+    /* traceparent is "00-<32 hex trace id>-<16 hex parent>-<2 hex flags>". */
+    if (tp && strlen(tp) == 55 && tp[2] == '-' && strspn(tp + 3, "0123456789abcdef") == 32)
+        memcpy(trace, tp + 3, 32);
+    log_request(req->method, route, req->path, status, seconds, trace[0] ? trace : NULL);
+}
+
+void api_handle(void *user_data, http_request_t *req, http_response_t *res)
+{
+    api_t *api = user_data;
+    const char *seg = NULL;
+    size_t seglen = 0;
+    const route_t *r = match_route(req->path, &seg, &seglen);
+    const route_method_t *m = r ? match_method(r, req->method) : NULL;
+    if (!r)
+        problem_simple(res, 404, "no such route; see /openapi.json for the routes");
+    else if (!m)
+        method_not_allowed(res, r);
+    else
+        run(api, r, m, seg, seglen, req, res);
+    if (res->body.failed) {
+        http_response_free(res);
+        problem_simple(res, 500, "out of memory");
+    }
+    observe(api, req, r ? r->template : "unmatched", res->status);
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void collect_stored(void *user_data)
+{
+    api_t *api = user_data;
+    store_t *s = store_pool_acquire(api->pool);
+    int64_t n;
+    if (store_count(s, &n) == 0)
+        metric_set(api->stored, NULL, (double)n);
+    store_pool_release(api->pool, s);
+}
+
+api_t *api_new(const api_config_t *cfg, store_pool_t *pool, metrics_registry_t *reg)
+{
+    static const char *const req_labels[] = {"method", "route", "status"};
+    static const char *const db_labels[] = {"operation"};
+    api_t *api = calloc(1, sizeof *api);
+    if (!api)
+        return NULL;
+    api->cfg = *cfg;
+    api->pool = pool;
+    api->reg = reg;
+    api->requests = metrics_counter(reg, "http_requests_total",
+                                    "HTTP requests served, by method, route template and status.",
+                                    3, req_labels);
+    api->duration = metrics_histogram(
+        reg, "http_request_duration_seconds",
+        "Time from the request's headers to its answer, by method, route template and status.",
+        3, req_labels, metrics_latency_buckets, metrics_latency_buckets_len);
+    api->db_errors = metrics_counter(reg, "db_errors_total",
+                                     "Database operations that failed, by operation.", 1,
+                                     db_labels);
+    api->stored = metrics_gauge(reg, "articles_stored", "Articles in the database.", 0, NULL);
+    if (!api->requests || !api->duration || !api->db_errors || !api->stored ||
+        metrics_on_collect(reg, collect_stored, api) < 0) {
+        free(api);
+        return NULL;
+    }
+    return api;
+}
+
+void api_free(api_t *api) { free(api); }

@@ -1,0 +1,173 @@
+/* main.c - bin/articles-rest: reads the configuration, opens the store,
+ * starts the HTTP server and waits for SIGTERM or SIGINT. The work lives in
+ * the modules; this file only wires them. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "config.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+
+typedef struct settings {
+    const char *host;
+    int64_t port;
+    const char *database_url;
+    int64_t max_body_bytes;
+    int64_t max_limit;
+    int64_t max_bulk_ops;
+    int64_t max_title;
+    int64_t max_author;
+    int64_t max_content;
+    int64_t connection_timeout;
+    int64_t max_connections;
+    int64_t threads;
+    const char *log_format;
+    const char *log_level;
+} settings_t;
+
+static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+#define OPT_INT(flag, env, def, help, field, min, max) \
+    {flag, env, CONFIG_INT, def, help, &st->field, min, max, NULL}
+
+static int parse_settings(settings_t *st, int argc, char **argv)
+{
+    const config_option_t opts[] = {
+        {"host", "HOST", CONFIG_STRING, "127.0.0.1", "address to listen on", &st->host, 0, 0,
+         NULL},
+        OPT_INT("port", "PORT", "5000", "port to listen on", port, 0, 65535),
+        {"database-url", "DATABASE_URL", CONFIG_STRING, "sqlite:articles.db",
+         "sqlite:PATH, sqlite::memory: or postgresql://user:password@host:port/dbname",
+         &st->database_url, 0, 0, NULL},
+        OPT_INT("max-body-bytes", "MAX_BODY_BYTES", "2097152",
+                "larger request bodies are refused with 413", max_body_bytes, 1, 1 << 30),
+        OPT_INT("max-limit", "MAX_LIMIT", "1000", "largest ?limit= of GET /articles", max_limit,
+                1, 100000),
+        OPT_INT("max-bulk-ops", "MAX_BULK_OPS", "1000",
+                "operations allowed in one POST /articles/bulk", max_bulk_ops, 1, 1000000),
+        OPT_INT("max-title-length", "MAX_TITLE_LENGTH", "200", "characters allowed in a title",
+                max_title, 1, 1000000),
+        OPT_INT("max-author-length", "MAX_AUTHOR_LENGTH", "100",
+                "characters allowed in an author", max_author, 1, 1000000),
+        OPT_INT("max-content-bytes", "MAX_CONTENT_BYTES", "1048576",
+                "bytes allowed in a content", max_content, 0, 1 << 30),
+        OPT_INT("connection-timeout", "CONNECTION_TIMEOUT", "30",
+                "seconds an idle connection is kept open", connection_timeout, 1, 86400),
+        OPT_INT("max-connections", "MAX_CONNECTIONS", "1024",
+                "simultaneous client connections", max_connections, 1, 1000000),
+        OPT_INT("threads", "THREADS", "0",
+                "worker threads, each with its own database connection (0: one per core)",
+                threads, 0, 1024),
+        {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,
+         "log lines as text or JSON (default: text on a terminal, json otherwise)",
+         &st->log_format, 0, 0, log_formats},
+        {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",
+         &st->log_level, 0, 0, log_levels},
+    };
+    static const config_program_t prog = {
+        "articles-rest", VERSION, "The REST core of the articles platform: CRUD on articles "
+                                  "over SQLite or PostgreSQL.",
+        "[OPTIONS]", "Routes: GET /articles, POST /articles, GET|PUT|PATCH|DELETE "
+                     "/articles/{id}, POST /articles/bulk, GET /health, GET /metrics, "
+                     "GET /openapi.json"};
+    char err[256];
+    size_t npos;
+    int rc = config_parse(&prog, opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos,
+                          err, sizeof err);
+    if (rc == CONFIG_EXIT)
+        exit(0);
+    if (rc < 0) {
+        fprintf(stderr, "articles-rest: %s\n", err);
+        exit(2);
+    }
+    return 0;
+}
+
+/* Blocks the shutdown signals in every thread, so that only sigwait() in
+ * main sees them and workers are never interrupted mid-request. */
+static void block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int main(int argc, char **argv)
+{
+    settings_t st = {0};
+    parse_settings(&st, argc, argv);
+    if (log_init("articles-rest", st.log_format, st.log_level) < 0) {
+        fprintf(stderr, "articles-rest: bad --log-format or --log-level\n");
+        return 2;
+    }
+    sigset_t set;
+    block_signals(&set);
+
+    int status = 1;
+    char err[256];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = st.threads > 0 ? (int)st.threads : (cores > 0 ? (int)cores : 1);
+    metrics_registry_t *reg = metrics_new();
+    store_pool_t *pool = NULL;
+    api_t *api = NULL;
+    http_server_t *server = NULL;
+    if (!reg || metrics_add_process(reg) < 0 ||
+        metrics_add_build_info(reg, "articles-rest", VERSION) < 0) {
+        log_error("out of memory");
+        goto fail;
+    }
+    pool = store_pool_new(st.database_url, threads, err, sizeof err);
+    if (!pool) {
+        log_error("cannot open the database: %s", err);
+        goto fail;
+    }
+    api_config_t acfg = {
+        .max_limit = st.max_limit,
+        .max_bulk_ops = st.max_bulk_ops,
+        .max_body_bytes = st.max_body_bytes,
+        .limits = {st.max_title, st.max_author, st.max_content},
+    };
+    api = api_new(&acfg, pool, reg);
+    if (!api) {
+        log_error("out of memory");
+        goto fail;
+    }
+    http_server_config_t hcfg = {
+        .host = st.host,
+        .port = (int)st.port,
+        .threads = threads,
+        .max_connections = (int)st.max_connections,
+        .connection_timeout = (int)st.connection_timeout,
+        .max_body_bytes = (size_t)st.max_body_bytes,
+        .handler = api_handle,
+        .user_data = api,
+    };
+    if (http_server_start(&hcfg, &server, err, sizeof err) < 0) {
+        log_error("%s", err);
+        goto fail;
+    }
+    log_info("listening on http://%s:%d with %d threads, database %s", st.host,
+             http_server_port(server), threads,
+             strncmp(st.database_url, "sqlite:", 7) == 0 ? st.database_url : "postgresql");
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    status = 0;
+fail:
+    http_server_stop(server);
+    api_free(api);
+    store_pool_free(pool);
+    metrics_free(reg);
+    if (status == 0)
+        log_info("stopped");
+    return status;
+}

@@ -1,0 +1,46 @@
+#!/bin/sh
+# install-deps.sh [build] - installs the Debian packages the build needs
+# (`build`), or the build, the tests and the benchmarks need (no argument),
+# when they are missing. Safe to run again: it does nothing when everything
+# is there. Uses sudo when not run as root.
+set -eu
+
+BUILD="build-essential pkg-config python3 python3-yaml libmicrohttpd-dev libcjson-dev
+libsqlite3-dev libpq-dev libcurl4-openssl-dev librdkafka-dev"
+TEST="libcmocka-dev postgresql postgresql-client prometheus wrk nginx-light python3-pip valgrind"
+PACKAGES="$BUILD"
+[ "${1:-}" = build ] || PACKAGES="$BUILD $TEST"
+
+missing=""
+for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+    echo "install-deps: installing$missing"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+# Python modules: yaml for the build's YAML to JSON step (python3-yaml brings
+# it for Debian's python3; a python3 of another origin gets it from pip), and
+# the black-box tests' modules.
+pip_install() {
+    python3 -m pip install -q "$@" || python3 -m pip install -q --break-system-packages "$@"
+}
+python3 -c 'import yaml' 2>/dev/null || pip_install pyyaml
+
+[ "${1:-}" = build ] && exit 0
+
+# The Debian prometheus package starts a server; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl stop prometheus 2>/dev/null || true
+fi
+
+if ! python3 -c 'import pytest, jsonschema, openapi_spec_validator' 2>/dev/null; then
+    echo "install-deps: installing Python modules for the tests"
+    pip_install pytest jsonschema openapi-spec-validator
+fi
