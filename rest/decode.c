@@ -35,22 +35,16 @@ static int fail(problem_t *err, const where_t *w, int status, const char *member
     return -1;
 }
 
-/* Checks a text member: valid UTF-8, no control characters but tab,
- * newline and carriage return, and within the length limits. */
+/* Checks a text member: valid UTF-8 and within the length limits. */
 static int check_text(const char *s, const char *member, int64_t min_chars, int64_t max_chars,
                       int64_t max_bytes, const where_t *w, problem_t *err)
 {
     char msg[160];
     size_t len = strlen(s);
+    /* NUL cannot reach here: json_parse refuses \u0000. Other control
+     * characters are text a source database may hold, so they pass. */
     if (!utf8_valid(s, len))
         return fail(err, w, 422, member, "the text is not valid UTF-8; send UTF-8 text");
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-            return fail(err, w, 422, member,
-                        "the text must not contain NUL or other control characters "
-                        "(tab, newline and carriage return are allowed)");
-    }
     if (max_bytes >= 0 && (int64_t)len > max_bytes) {
         snprintf(msg, sizeof msg, "%s is %zu bytes long; at most %lld are allowed", member, len,
                  (long long)max_bytes);
@@ -77,12 +71,7 @@ static int check_title(const cJSON *v, const article_limits_t *lim, const where_
     if (!cJSON_IsString(v))
         return fail(err, w, 422, "title",
                     v ? "title must be a string" : "title is required");
-    if (check_text(v->valuestring, "title", 1, lim->max_title_chars, -1, w, err) < 0)
-        return -1;
-    for (const char *p = v->valuestring; *p; p++)
-        if (!strchr(" \t\r\n", *p))
-            return 0;
-    return fail(err, w, 422, "title", "title must not be blank");
+    return check_text(v->valuestring, "title", 1, lim->max_title_chars, -1, w, err);
 }
 
 static int check_content(const cJSON *v, const article_limits_t *lim, const where_t *w,
@@ -132,10 +121,6 @@ static int collect_members(const cJSON *obj, const cJSON *slot[M_COUNT], const w
             return fail(err, w, 422, m->string, "the field appears twice");
         slot[k] = m;
     }
-    if ((slot[M_CREATED] && !cJSON_IsString(slot[M_CREATED]) && !cJSON_IsNull(slot[M_CREATED])))
-        return fail(err, w, 422, "created_at", "created_at must be a string (it is ignored)");
-    if ((slot[M_UPDATED] && !cJSON_IsString(slot[M_UPDATED]) && !cJSON_IsNull(slot[M_UPDATED])))
-        return fail(err, w, 422, "updated_at", "updated_at must be a string (it is ignored)");
     return 0;
 }
 
@@ -167,6 +152,10 @@ static int decode_article(const cJSON *obj, decode_mode_t mode, int64_t path_id,
     } else if (mode == DECODE_BULK) {
         return fail(err, w, 422, "id", "id is required in a bulk upsert");
     }
+    if (mode == DECODE_REPLACE && path_id > DECODE_MAX_JSON_ID)
+        return fail(err, w, 422, "id",
+                    "ids above 9007199254740991 cannot be stored: JSON clients cannot read "
+                    "them exactly");
     if (check_title(slot[M_TITLE], lim, w, err) < 0)
         return -1;
     if (slot[M_CONTENT] && check_content(slot[M_CONTENT], lim, w, err) < 0)
@@ -184,22 +173,50 @@ static int decode_article(const cJSON *obj, decode_mode_t mode, int64_t path_id,
     return 0;
 }
 
-/* Parses a body after masking NUL escapes; 400 when it is not JSON. */
-static cJSON *parse_body(char *body, size_t len, problem_t *err)
+/* Names the culprit of a JSON pointer: "/title" in a single article, or
+ * "/3/article/title" in a bulk request (index 3, field "article.title").
+ * RFC 6901's ~1 and ~0 are turned back into / and ~. */
+static void pointer_to_problem(const char *ptr, bool bulk, problem_t *err)
 {
-    char msg[160];
-    json_mask_nul_escapes(body, len);
-    cJSON *root = json_parse(body, len, msg, sizeof msg);
-    if (!root)
-        problem_set(err, 400, NULL, "%s", msg);
-    return root;
+    long index = -1;
+    if (bulk && ptr[0] == '/') {
+        char *end = NULL;
+        index = strtol(ptr + 1, &end, 10);
+        ptr = end;
+    }
+    char field[sizeof err->field];
+    size_t n = 0;
+    for (const char *p = *ptr == '/' ? ptr + 1 : ptr; *p && n + 1 < sizeof field; p++) {
+        if (*p == '~' && (p[1] == '0' || p[1] == '1'))
+            field[n++] = *++p == '0' ? '~' : '/';
+        else
+            field[n++] = *p == '/' ? '.' : *p;
+    }
+    field[n] = '\0';
+    problem_set(err, 422, n ? field : NULL, "text must not contain NUL (\\u0000); remove it from %s",
+                n ? field : "the body");
+    err->index = index;
 }
 
-int decode_article_body(char *body, size_t len, decode_mode_t mode, int64_t path_id,
+/* Parses a body: 400 when it is not JSON, 422 when a string holds NUL. */
+static cJSON *parse_body(const char *body, size_t len, bool bulk, problem_t *err)
+{
+    json_error_t jerr;
+    cJSON *root = json_parse(body, len, &jerr);
+    if (root)
+        return root;
+    if (jerr.code == JSON_ENUL)
+        pointer_to_problem(jerr.pointer, bulk, err);
+    else
+        problem_set(err, jerr.code == JSON_ENOMEM ? 500 : 400, NULL, "%s", jerr.message);
+    return NULL;
+}
+
+int decode_article_body(const char *body, size_t len, decode_mode_t mode, int64_t path_id,
                         const article_limits_t *lim, article_t *out, problem_t *err)
 {
     where_t w = {-1, ""};
-    cJSON *root = parse_body(body, len, err);
+    cJSON *root = parse_body(body, len, false, err);
     if (!root)
         return -1;
     int rc = decode_article(root, mode, path_id, lim, &w, out, err);
@@ -235,13 +252,13 @@ static int patch_member(const cJSON *v, int k, const article_limits_t *lim, cons
     return 0;
 }
 
-int decode_patch_body(char *body, size_t len, int64_t path_id, const article_limits_t *lim,
+int decode_patch_body(const char *body, size_t len, int64_t path_id, const article_limits_t *lim,
                       article_patch_t *out, problem_t *err)
 {
     where_t w = {-1, ""};
     const cJSON *slot[M_COUNT];
     memset(out, 0, sizeof *out);
-    cJSON *root = parse_body(body, len, err);
+    cJSON *root = parse_body(body, len, false, err);
     if (!root)
         return -1;
     int rc = -1;
@@ -294,8 +311,8 @@ static int decode_bulk_op(const cJSON *item, long i, const article_limits_t *lim
         if (id)
             return fail(err, &w, 422, "id", "an upsert carries its id inside article");
         where_t wa = {i, "article."};
-        if (!article)
-            return fail(err, &w, 422, "article", "an upsert needs an article");
+        if (!cJSON_IsObject(article))
+            return fail(err, &w, 422, "article", "an upsert needs an article object");
         op->kind = STORE_BULK_UPSERT;
         if (decode_article(article, DECODE_BULK, 0, lim, &wa, &op->article, err) < 0)
             return -1;
@@ -313,12 +330,12 @@ static int decode_bulk_op(const cJSON *item, long i, const article_limits_t *lim
     return fail(err, &w, 422, "op", "op must be \"upsert\" or \"delete\"");
 }
 
-int decode_bulk_body(char *body, size_t len, size_t max_ops, const article_limits_t *lim,
+int decode_bulk_body(const char *body, size_t len, size_t max_ops, const article_limits_t *lim,
                      store_bulk_op_t **ops_out, size_t *nops, problem_t *err)
 {
     *ops_out = NULL;
     *nops = 0;
-    cJSON *root = parse_body(body, len, err);
+    cJSON *root = parse_body(body, len, true, err);
     if (!root)
         return -1;
     store_bulk_op_t *ops = NULL;

@@ -23,14 +23,13 @@ typedef enum decode_mode {
     DECODE_BULK,    /* bulk upsert: id required */
 } decode_mode_t;
 
-/* The body functions mask NUL escapes in body (modified in place), parse,
- * and validate. On success the output owns heap strings (free them with
+/* The body functions parse and validate. On success the output owns heap strings (free them with
  * article_free / article_patch_free / decode_bulk_free). */
-int decode_article_body(char *body, size_t len, decode_mode_t mode, int64_t path_id,
+int decode_article_body(const char *body, size_t len, decode_mode_t mode, int64_t path_id,
                         const article_limits_t *lim, article_t *out, problem_t *err);
-int decode_patch_body(char *body, size_t len, int64_t path_id, const article_limits_t *lim,
+int decode_patch_body(const char *body, size_t len, int64_t path_id, const article_limits_t *lim,
                       article_patch_t *out, problem_t *err);
-int decode_bulk_body(char *body, size_t len, size_t max_ops, const article_limits_t *lim,
+int decode_bulk_body(const char *body, size_t len, size_t max_ops, const article_limits_t *lim,
                      store_bulk_op_t **ops, size_t *nops, problem_t *err);
 void decode_bulk_free(store_bulk_op_t *ops, size_t n);
 

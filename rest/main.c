@@ -66,7 +66,7 @@ static int parse_settings(settings_t *st, int argc, char **argv)
                 "worker threads, each with its own database connection (0: one per core)",
                 threads, 0, 1024),
         {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,
-         "log lines as text or JSON (default: text on a terminal, json otherwise)",
+         "log lines as text or JSON; when unset, text on a terminal and json otherwise",
          &st->log_format, 0, 0, log_formats},
         {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",
          &st->log_level, 0, 0, log_levels},
@@ -83,6 +83,8 @@ static int parse_settings(settings_t *st, int argc, char **argv)
                           err, sizeof err);
     if (rc == CONFIG_EXIT)
         exit(0);
+    if (rc == 0 && store_check_url(st->database_url, err, sizeof err) < 0)
+        rc = CONFIG_EINVAL;
     if (rc < 0) {
         fprintf(stderr, "articles-rest: %s\n", err);
         exit(2);

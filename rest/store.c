@@ -64,27 +64,47 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* The file name of a sqlite: URL, or NULL when url is not one. */
+static const char *sqlite_path(const char *url)
+{
+    if (!url || !has_prefix(url, "sqlite:"))
+        return NULL;
+    const char *path = url + strlen("sqlite:");
+    /* Also accept the sqlite://PATH spelling people tend to write. */
+    return has_prefix(path, "//") ? path + 2 : path;
+}
+
+static bool is_pg_url(const char *url)
+{
+    return url && (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"));
+}
+
+int store_check_url(const char *url, char *err, size_t errlen)
+{
+    const char *path = sqlite_path(url);
+    if ((path && *path) || is_pg_url(url))
+        return STORE_OK;
+    if (err && errlen && path)
+        snprintf(err, errlen, "database URL 'sqlite:' without a file name");
+    /* Only the scheme goes into the message: the rest may hold a password. */
+    else if (err && errlen)
+        snprintf(err, errlen, "unsupported database URL scheme '%.*s' (want sqlite:PATH, "
+                 "sqlite::memory: or postgresql://...)",
+                 url ? (int)strcspn(url, ":") : 6, url ? url : "(null)");
+    return STORE_EURL;
+}
+
 int store_open(const char *url, store_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (err && errlen)
         err[0] = '\0';
-    if (url && has_prefix(url, "sqlite:")) {
-        const char *path = url + strlen("sqlite:");
-        /* Also accept the sqlite://PATH spelling people tend to write. */
-        if (has_prefix(path, "//"))
-            path += 2;
-        if (*path)
-            return store_sqlite_open(path, out, err, errlen);
-    } else if (url && (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://"))) {
+    int rc = store_check_url(url, err, errlen);
+    if (rc < 0)
+        return rc;
+    if (is_pg_url(url))
         return store_pg_open(url, out, err, errlen);
-    }
-    /* Only the scheme goes into the message: the rest may hold a password. */
-    if (err && errlen)
-        snprintf(err, errlen, "unsupported database URL scheme '%.*s' (want sqlite:PATH, "
-                 "sqlite::memory: or postgresql://...)",
-                 url ? (int)strcspn(url, ":") : 6, url ? url : "(null)");
-    return STORE_EURL;
+    return store_sqlite_open(sqlite_path(url), out, err, errlen);
 }
 
 void store_close(store_t *s)

@@ -58,6 +58,9 @@ typedef struct store store_t;
  * missing. On failure returns a code and writes a message into err. */
 int store_open(const char *url, store_t **out, char *err, size_t errlen);
 void store_close(store_t *s);
+/* STORE_OK when url has a form store_open understands, else STORE_EURL and
+ * a message in err; it does not connect. */
+int store_check_url(const char *url, char *err, size_t errlen);
 const char *store_errmsg(store_t *s);
 const char *store_strerror(int code);
 

@@ -449,7 +449,7 @@ static const char *const order_sql[] = {
 };
 
 /* The WHERE clause shared by a list variant and its count; parameters are
- * numbered in the order list_params() passes them. Returns the count used. */
+ * numbered in the order list_params() fills them. Returns the count used. */
 static int where_sql(buf_t *b, int v)
 {
     int n = 0;
@@ -520,38 +520,51 @@ static int list_result(pg_store_t *s, int idx, PGresult *r, void *arg)
     return STORE_OK;
 }
 
+/* The text parameters of a list query, in the order where_sql() and
+ * list_prepare() number them; the count takes the first nfilters. */
+typedef struct list_params {
+    const char *vals[5];
+    int n, nfilters;
+    char after[24], limit[24], offset[24];
+} list_params_t;
+
+static void list_params(list_params_t *lp, const store_query_t *q, const char *pattern)
+{
+    lp->n = 0;
+    if (q->author)
+        lp->vals[lp->n++] = q->author;
+    if (q->q)
+        lp->vals[lp->n++] = pattern;
+    lp->nfilters = lp->n;
+    snprintf(lp->after, sizeof lp->after, "%" PRId64, q->after_id);
+    snprintf(lp->limit, sizeof lp->limit, "%" PRId64, q->limit);
+    snprintf(lp->offset, sizeof lp->offset, "%" PRId64, q->offset);
+    if (q->after_id)
+        lp->vals[lp->n++] = lp->after;
+    lp->vals[lp->n++] = lp->limit;
+    lp->vals[lp->n++] = lp->offset;
+}
+
+/* The page and the count go out together, one round trip. */
 static int list_once(pg_store_t *s, const store_query_t *q, const char *pattern,
                      article_list_t *out, int64_t *total)
 {
     int filters = (q->author ? V_AUTHOR : 0) | (q->q ? V_Q : 0);
     int v = filters | (q->after_id ? V_AFTER : 0) | ((int)q->sort << V_SORT_SHIFT);
-    char after[24], limit[24], offset[24], name[16];
-    const char *vals[5];
-    int n = 0, nfilters;
+    char name[16];
     size_t had = out->len;
+    list_params_t lp;
     pg_pipe_t p;
     int rc = pg_ready(s);
-    if (rc || (rc = list_prepare(s, v)) || (total && (rc = count_prepare(s, filters))))
+    if (rc || (rc = list_prepare(s, v)) || (total && (rc = count_prepare(s, filters))) ||
+        (rc = pipe_begin(s, &p)))
         return rc;
-    if (q->author)
-        vals[n++] = q->author;
-    if (q->q)
-        vals[n++] = pattern;
-    nfilters = n;
-    snprintf(after, sizeof after, "%" PRId64, q->after_id);
-    snprintf(limit, sizeof limit, "%" PRId64, q->limit);
-    snprintf(offset, sizeof offset, "%" PRId64, q->offset);
-    if (q->after_id)
-        vals[n++] = after;
-    vals[n++] = limit;
-    vals[n++] = offset;
-    if ((rc = pipe_begin(s, &p)))
-        return rc;
+    list_params(&lp, q, pattern);
     snprintf(name, sizeof name, "list%d", v);
-    pipe_send(&p, name, n, vals);
+    pipe_send(&p, name, lp.n, lp.vals);
     if (total) {
         snprintf(name, sizeof name, "count%d", filters);
-        pipe_send(&p, name, nfilters, vals);
+        pipe_send(&p, name, lp.nfilters, lp.vals);
     }
     list_ctx_t ctx = {out, total};
     rc = pipe_end(&p, list_result, &ctx);

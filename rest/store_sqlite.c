@@ -15,10 +15,11 @@ extern const unsigned long schema_sqlite_len;
 
 /* SQLite allows one writer per database, and a connection that meets another
  * connection's write lock sleeps in the busy handler in coarse steps, which
- * under load turns into latency spikes and SQLITE_BUSY. One process serves
- * one database, so a single process-wide mutex queues our own writers fairly
- * and cheaply; the busy timeout is left for other processes. Reads never take
- * it (WAL readers do not block the writer). */
+ * under load turns into latency spikes and, past the timeout, SQLITE_BUSY.
+ * One process serves one database, so a single process-wide mutex queues our
+ * own writers instead, at the cost of a futex; the busy timeout is left for
+ * other processes. Reads never take it (WAL readers do not block the
+ * writer). */
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
 #define COLS "id, title, content, author, created_at, updated_at"
@@ -367,20 +368,13 @@ static int sq_list_rows(sq_store_t *s, sqlite3_stmt *st, article_list_t *out)
     return rc == SQLITE_DONE ? STORE_OK : sq_fail(s, rc, "list");
 }
 
-static int sq_list(store_t *base, const store_query_t *q, article_list_t *out, int64_t *total)
+static int sq_list_page(sq_store_t *s, int v, const store_query_t *q, const char *pattern,
+                        article_list_t *out)
 {
-    sq_store_t *s = sq(base);
-    int filters = (q->author ? V_AUTHOR : 0) | (q->q ? V_Q : 0);
-    int v = filters | (q->after_id ? V_AFTER : 0) | ((int)q->sort << V_SORT_SHIFT);
-    char *pattern = NULL;
-    sqlite3_stmt *st = NULL, *cst = NULL;
-    int rc;
-    if ((unsigned)q->sort > STORE_SORT_UPDATED_DESC)
-        return store_fail(base, STORE_EERROR, "list: bad sort %d", (int)q->sort);
-    if (q->q && !(pattern = store_like_pattern(q->q)))
-        return store_fail(base, STORE_ENOMEM, "list: out of memory");
-    if ((rc = sq_list_stmt(s, v, &st)) != STORE_OK)
-        goto fail;
+    sqlite3_stmt *st;
+    int rc = sq_list_stmt(s, v, &st);
+    if (rc)
+        return rc;
     bind_filters(st, v, q, pattern);
     if (v & V_AFTER)
         sqlite3_bind_int64(st, P_AFTER, q->after_id);
@@ -388,18 +382,45 @@ static int sq_list(store_t *base, const store_query_t *q, article_list_t *out, i
     sqlite3_bind_int64(st, P_OFFSET, q->offset);
     rc = sq_list_rows(s, st, out);
     sqlite3_reset(st);
-    if (rc || !total)
-        goto fail;
-    if ((rc = sq_count_stmt(s, filters, &cst)) != STORE_OK)
-        goto fail;
-    bind_filters(cst, filters, q, pattern);
-    int step = sqlite3_step(cst);
+    return rc;
+}
+
+static int sq_list_total(sq_store_t *s, int filters, const store_query_t *q, const char *pattern,
+                         int64_t *total)
+{
+    sqlite3_stmt *st;
+    int rc = sq_count_stmt(s, filters, &st);
+    if (rc)
+        return rc;
+    bind_filters(st, filters, q, pattern);
+    int step = sqlite3_step(st);
     if (step == SQLITE_ROW)
-        *total = sqlite3_column_int64(cst, 0);
+        *total = sqlite3_column_int64(st, 0);
     else
         rc = sq_fail(s, step, "list count");
-    sqlite3_reset(cst);
-fail: /* also the success path: only pattern to release */
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int sq_list(store_t *base, const store_query_t *q, article_list_t *out, int64_t *total)
+{
+    sq_store_t *s = sq(base);
+    int filters = (q->author ? V_AUTHOR : 0) | (q->q ? V_Q : 0);
+    int v = filters | (q->after_id ? V_AFTER : 0) | ((int)q->sort << V_SORT_SHIFT);
+    size_t had = out->len;
+    char *pattern = NULL;
+    if ((unsigned)q->sort > STORE_SORT_UPDATED_DESC)
+        return store_fail(base, STORE_EERROR, "list: bad sort %d", (int)q->sort);
+    if (q->q && !(pattern = store_like_pattern(q->q)))
+        return store_fail(base, STORE_ENOMEM, "list: out of memory");
+    int rc = sq_list_page(s, v, q, pattern, out);
+    if (rc == STORE_OK && total)
+        rc = sq_list_total(s, filters, q, pattern, total);
+    if (rc) {
+        /* Leave out as it was. */
+        while (out->len > had)
+            article_free(&out->items[--out->len]);
+    }
     free(pattern);
     return rc;
 }

@@ -269,3 +269,21 @@ def client(server):
     if not server.alive():
         pytest.fail(f"articles-rest died during this test (status {server.proc.returncode}):\n"
                     f"{server.log_tail()}", pytrace=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "pg_only: the behaviour exists only with a database server (PostgreSQL)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A pg_only test does not apply to SQLite: it is left out of the sqlite
+    run (deselected), never reported as a skip that could hide something."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_sqlite = params is not None and params.params.get("backend") == "sqlite"
+        (drop if on_sqlite and item.get_closest_marker("pg_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

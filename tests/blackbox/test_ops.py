@@ -219,9 +219,8 @@ def test_sigterm_during_idle_keepalive_connection(server_factory):
     assert time.time() - t0 < 10
 
 
+@pytest.mark.pg_only
 def test_database_password_is_not_logged(server_factory, backend):
-    if backend != "pg":
-        pytest.skip("only PostgreSQL URLs carry a password")
     import urllib.parse
     url = server_factory.new_db_url()
     parts = urllib.parse.urlsplit(url)

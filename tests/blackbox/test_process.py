@@ -316,12 +316,11 @@ def test_unreachable_postgresql_fails_the_start(tmp_path):
         assert str(closed) in lines[0] or "refused" in lines[0].lower(), lines[0]
 
 
+@pytest.mark.pg_only
 def test_database_outage_health_503_and_recovery(server_factory, backend):
     """PostgreSQL refuses the server's connections: /health answers 503
     {"status":"unavailable"}, data routes a problem, db_errors_total counts;
     when PostgreSQL is back the server recovers by itself."""
-    if backend != "pg":
-        pytest.skip("needs a database server to take away (PostgreSQL)")
     from conftest import psql
     from helpers import parse_metrics, sample_value
     url = server_factory.new_db_url()

@@ -108,7 +108,6 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 max_connections = 300
-shared_buffers = 128MB
 logging_collector = off
 include_if_exists = 'port.conf'
 EOF
