@@ -105,4 +105,7 @@ bench: all
 clean:
 	rm -rf build bin
 
+# Keep the objects of the unit tests, which make would see as intermediate.
+.SECONDARY:
+
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -624,7 +624,7 @@ static void test_concurrent_updates(void **state)
     assert_true(sample_value(text, "work_seconds_bucket{le=\"+Inf\"}") == total);
     assert_true(sample_value(text, "work_seconds_sum") == total / 4 * 3);
     for (int i = 0; i < THREADS; i++) {
-        char series[32];
+        char series[48];
         snprintf(series, sizeof series, "per_thread_total{t=\"t%d\"}", i);
         assert_true(sample_value(text, series) == ROUNDS);
     }
