@@ -28,7 +28,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c lib/metrics.c \
              lib/http_server.c lib/problem.c
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
-             rest/store_sqlite.c rest/store_pg.c
+             rest/store_sqlite.c rest/store_pg.c rest/writer.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)

@@ -22,12 +22,20 @@ struct http_server {
     int port;
 };
 
-/* Per-request state, kept between libmicrohttpd's calls for one request. */
+/* Per-request state, kept between libmicrohttpd's calls for one request.
+ * A deferred request is this struct too (http_deferred_t). */
 typedef struct request_ctx {
     buf_t body;
     double start;
     int reject_status;
+    struct MHD_Connection *conn;
+    int deferred;             /* suspended, waiting for http_deferred_finish */
+    http_response_t answer;   /* set by http_deferred_finish */
 } request_ctx_t;
+
+struct http_deferred {
+    request_ctx_t ctx;
+};
 
 double http_now(void)
 {
@@ -150,10 +158,33 @@ static enum MHD_Result dispatch(http_server_t *s, struct MHD_Connection *c, cons
         .body_len = ctx->body.len,
         .reject_status = ctx->reject_status,
         .start = start,
+        .glue = ctx,
     };
     http_response_t res = {.status = 500};
     s->cfg.handler(s->cfg.user_data, &req, &res);
+    if (ctx->deferred) {
+        http_response_free(&res);
+        return MHD_YES;
+    }
     return send_response(c, &res);
+}
+
+http_deferred_t *http_request_defer(http_request_t *req)
+{
+    request_ctx_t *ctx = req->glue;
+    ctx->deferred = 1;
+    MHD_suspend_connection(ctx->conn);
+    return (http_deferred_t *)ctx;
+}
+
+void http_deferred_finish(http_deferred_t *d, http_response_t *res)
+{
+    request_ctx_t *ctx = &d->ctx;
+    ctx->answer = *res;
+    memset(res, 0, sizeof *res);
+    /* After this the connection belongs to libmicrohttpd's thread again,
+     * which sends the answer in on_request. */
+    MHD_resume_connection(ctx->conn);
 }
 
 /* The declared body length, or 0 for a chunked body or none. */
@@ -179,16 +210,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
      * libmicrohttpd close the connection, so it is done only to refuse a
      * body too large to read; everything else is answered on the last call. */
     if (!ctx) {
-        ctx = calloc(1, sizeof *ctx);
+        ctx = calloc(1, sizeof(http_deferred_t));
         if (!ctx)
             return MHD_NO;
         ctx->start = http_now();
+        ctx->conn = c;
         *con_cls = ctx;
         if (declared_length(c) > s->cfg.max_body_bytes) {
             ctx->reject_status = 413;
             return dispatch(s, c, url, method, ctx, ctx->start);
         }
         return MHD_YES;
+    }
+    if (ctx->deferred) {
+        /* Woken by http_deferred_finish: the answer is ready. */
+        ctx->deferred = 0;
+        return send_response(c, &ctx->answer);
     }
     if (*upload_data_size) {
         if (!ctx->reject_status) {
@@ -213,6 +250,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     request_ctx_t *ctx = *con_cls;
     if (ctx) {
+        http_response_free(&ctx->answer);
         buf_free(&ctx->body);
         free(ctx);
         *con_cls = NULL;
@@ -265,7 +303,8 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, char
     if (threads < 1)
         threads = 1;
     /* ITC lets MHD_quiesce_daemon() wake the workers at shutdown. */
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(

@@ -28,6 +28,7 @@ typedef struct http_request {
     size_t body_len;
     int reject_status;    /* 0, or the status the glue decided on (413) */
     double start;         /* monotonic seconds when the headers arrived */
+    void *glue;           /* private to http_server.c */
 } http_request_t;
 
 typedef struct http_header {
@@ -75,6 +76,16 @@ const char *http_request_header(const http_request_t *req, const char *name);
  * non-zero and returns that value. */
 typedef int (*http_query_fn)(void *ud, const char *key, const char *value, int has_nul);
 int http_request_query_each(const http_request_t *req, http_query_fn fn, void *ud);
+
+/* Answering later: a handler that hands its work to another thread calls
+ * http_request_defer() and leaves res alone; the connection sleeps (no
+ * thread waits for it) until someone calls http_deferred_finish() with the
+ * answer, from any thread, exactly once. The request's strings stay valid
+ * until then. */
+typedef struct http_deferred http_deferred_t;
+http_deferred_t *http_request_defer(http_request_t *req);
+/* Moves res into the deferred request (res is left empty) and wakes it. */
+void http_deferred_finish(http_deferred_t *d, http_response_t *res);
 
 /* Response helpers. Header values are copied. */
 int http_response_header(http_response_t *res, const char *name, const char *value);

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "problem.h"
 #include "query.h"
+#include "writer.h"
 
 /* The OpenAPI document, compiled in from schema/openapi.yaml. */
 extern const char openapi_json[];
@@ -34,7 +35,8 @@ typedef struct call {
     int64_t id;     /* the {id} of the path, when the route has one */
 } call_t;
 
-typedef void (*handler_fn)(call_t *c);
+/* Returns 1 when the answer comes later (see submit), else 0. */
+typedef int (*handler_fn)(call_t *c);
 
 enum { NONE = 0, STORE = 1, BODY = 2, MERGE_PATCH = 4 };
 
@@ -50,16 +52,16 @@ typedef struct route {
     route_method_t methods[5];
 } route_t;
 
-static void h_list(call_t *c);
-static void h_create(call_t *c);
-static void h_bulk(call_t *c);
-static void h_get(call_t *c);
-static void h_put(call_t *c);
-static void h_patch(call_t *c);
-static void h_delete(call_t *c);
-static void h_health(call_t *c);
-static void h_metrics(call_t *c);
-static void h_openapi(call_t *c);
+static int h_list(call_t *c);
+static int h_create(call_t *c);
+static int h_bulk(call_t *c);
+static int h_get(call_t *c);
+static int h_put(call_t *c);
+static int h_patch(call_t *c);
+static int h_delete(call_t *c);
+static int h_health(call_t *c);
+static int h_metrics(call_t *c);
+static int h_openapi(call_t *c);
 
 /* Checked in order: the literal /articles/bulk before /articles/{id}. */
 static const route_t routes[] = {
@@ -84,42 +86,55 @@ static void respond_json(call_t *c, int status)
     c->res->content_type = "application/json";
 }
 
-/* Maps a store failure to an answer, counting database errors. */
-static void store_failed(call_t *c, int rc, const char *operation)
+/* Maps a store failure to an answer, counting database errors; errmsg is
+ * the connection's message, for the log only. */
+static void fail_response(api_t *api, http_response_t *res, int rc, const char *operation,
+                          const char *errmsg)
 {
     if (rc == STORE_ENOTFOUND) {
-        problem_simple(c->res, 404, "no article has this id");
+        problem_simple(res, 404, "no article has this id");
         return;
     }
     const char *labels[] = {operation};
-    metric_inc(c->api->db_errors, labels, 1);
-    log_error("%s failed: %s", operation, c->store ? store_errmsg(c->store) : store_strerror(rc));
+    metric_inc(api->db_errors, labels, 1);
+    log_error("%s failed: %s", operation, errmsg && *errmsg ? errmsg : store_strerror(rc));
     if (rc == STORE_EUNAVAILABLE)
-        problem_simple(c->res, 503, "the database does not answer; retry later");
+        problem_simple(res, 503, "the database does not answer; retry later");
     else
-        problem_simple(c->res, 500, "the database failed; the error is in the server's log");
+        problem_simple(res, 500, "the database failed; the error is in the server's log");
+}
+
+static void store_failed(call_t *c, int rc, const char *operation)
+{
+    fail_response(c->api, c->res, rc, operation, c->store ? store_errmsg(c->store) : NULL);
+}
+
+static void article_response(http_response_t *res, int status, const article_t *a)
+{
+    res->status = status;
+    res->content_type = "application/json";
+    article_to_json(a, &res->body);
+    if (status == 201) {
+        char loc[48];
+        snprintf(loc, sizeof loc, "/articles/%lld", (long long)a->id);
+        http_response_header(res, "Location", loc);
+    }
 }
 
 static void respond_article(call_t *c, int status, const article_t *a)
 {
-    respond_json(c, status);
-    article_to_json(a, &c->res->body);
-    if (status == 201) {
-        char loc[48];
-        snprintf(loc, sizeof loc, "/articles/%lld", (long long)a->id);
-        http_response_header(c->res, "Location", loc);
-    }
+    article_response(c->res, status, a);
 }
 
 /* ---- handlers ----------------------------------------------------------- */
 
-static void h_list(call_t *c)
+static int h_list(call_t *c)
 {
     store_query_t q;
     problem_t p;
     if (query_parse_list(c->req, c->api->cfg.max_limit, &c->api->cfg.limits, &q, &p) < 0) {
         problem_respond(c->res, &p);
-        return;
+        return 0;
     }
     article_list_t list = {0};
     int64_t total = 0;
@@ -143,26 +158,11 @@ static void h_list(call_t *c)
     http_response_header(c->res, "X-Total-Count", count);
 done:
     article_list_free(&list);
+    return 0;
 }
 
-static void h_create(call_t *c)
-{
-    article_t a;
-    problem_t p;
-    if (decode_article_body(c->req->body, c->req->body_len, DECODE_CREATE, 0,
-                            &c->api->cfg.limits, &a, &p) < 0) {
-        problem_respond(c->res, &p);
-        return;
-    }
-    int rc = store_create(c->store, &a);
-    if (rc < 0)
-        store_failed(c, rc, "create");
-    else
-        respond_article(c, 201, &a);
-    article_free(&a);
-}
 
-static void h_get(call_t *c)
+static int h_get(call_t *c)
 {
     article_t a = {0};
     int rc = store_get(c->store, c->id, &a);
@@ -171,56 +171,162 @@ static void h_get(call_t *c)
     else
         respond_article(c, 200, &a);
     article_free(&a);
+    return 0;
 }
 
-static void h_put(call_t *c)
+
+
+
+/* ---- writes ------------------------------------------------------------ */
+
+/* A write on its way through the store, with what answering it needs. On
+ * SQLite it goes to the writer thread and is answered from there; the
+ * request's strings stay valid until then. */
+typedef struct pending {
+    store_job_t job;
+    api_t *api;
+    http_deferred_t *deferred;
+    const char *method;
+    const char *route;
+    const char *path;
+    double start;
+    char trace[33];
+} pending_t;
+
+static const char *const job_operation[] = {"create", "put", "patch", "delete"};
+
+static void pending_free(pending_t *p)
 {
-    article_t a;
-    problem_t p;
+    article_free(&p->job.article);
+    article_patch_free(&p->job.patch);
+    free(p);
+}
+
+/* The answer to a finished job. */
+static void job_response(api_t *api, http_response_t *res, const store_job_t *job)
+{
+    if (job->rc != STORE_OK) {
+        fail_response(api, res, job->rc, job_operation[job->kind], job->errmsg);
+        return;
+    }
+    switch (job->kind) {
+    case STORE_JOB_CREATE: article_response(res, 201, &job->article); break;
+    case STORE_JOB_PUT: article_response(res, job->created ? 201 : 200, &job->article); break;
+    case STORE_JOB_PATCH: article_response(res, 200, &job->article); break;
+    case STORE_JOB_DELETE: res->status = 204; break;
+    }
+}
+
+static void observe_raw(api_t *api, const char *method, const char *route, const char *path,
+                        double start, const char *trace, int status);
+static void trace_of(const http_request_t *req, char trace[33]);
+
+/* Runs on the writer thread: answers the sleeping request. */
+static void pending_done(store_job_t *job, void *user_data)
+{
+    pending_t *p = user_data;
+    http_response_t res = {.status = 500};
+    job_response(p->api, &res, job);
+    if (res.body.failed) {
+        http_response_free(&res);
+        problem_simple(&res, 500, "out of memory");
+    }
+    observe_raw(p->api, p->method, p->route, p->path, p->start, p->trace[0] ? p->trace : NULL,
+                res.status);
+    http_deferred_finish(p->deferred, &res);
+    pending_free(p);
+}
+
+/* Hands the job to the writer, or runs it here when there is none (or it is
+ * shutting down). Returns 1 when the answer will come later. */
+static int submit(call_t *c, pending_t *p, const char *route)
+{
+    store_job_t *job = &p->job;
+    writer_t *w = c->api->cfg.writer;
+    if (w) {
+        p->api = c->api;
+        p->method = c->req->method;
+        p->route = route;
+        p->path = c->req->path;
+        p->start = c->req->start;
+        trace_of(c->req, p->trace);
+        p->deferred = http_request_defer(c->req);
+        if (writer_submit(w, job, pending_done, p) < 0) {
+            store_write_batch(c->store, &job, 1);
+            pending_done(job, p);
+        }
+        return 1;
+    }
+    store_write_batch(c->store, &job, 1);
+    job_response(c->api, c->res, job);
+    pending_free(p);
+    return 0;
+}
+
+static pending_t *pending_new(call_t *c, store_job_kind_t kind)
+{
+    pending_t *p = calloc(1, sizeof *p);
+    if (!p) {
+        problem_simple(c->res, 500, "out of memory");
+        return NULL;
+    }
+    p->job.kind = kind;
+    p->job.id = c->id;
+    return p;
+}
+
+static int h_create(call_t *c)
+{
+    problem_t err;
+    pending_t *p = pending_new(c, STORE_JOB_CREATE);
+    if (!p)
+        return 0;
+    if (decode_article_body(c->req->body, c->req->body_len, DECODE_CREATE, 0,
+                            &c->api->cfg.limits, &p->job.article, &err) < 0) {
+        problem_respond(c->res, &err);
+        pending_free(p);
+        return 0;
+    }
+    return submit(c, p, "/articles");
+}
+
+static int h_put(call_t *c)
+{
+    problem_t err;
+    pending_t *p = pending_new(c, STORE_JOB_PUT);
+    if (!p)
+        return 0;
     if (decode_article_body(c->req->body, c->req->body_len, DECODE_REPLACE, c->id,
-                            &c->api->cfg.limits, &a, &p) < 0) {
-        problem_respond(c->res, &p);
-        return;
+                            &c->api->cfg.limits, &p->job.article, &err) < 0) {
+        problem_respond(c->res, &err);
+        pending_free(p);
+        return 0;
     }
-    bool created = false;
-    int rc = store_put(c->store, &a, &created);
-    if (rc < 0)
-        store_failed(c, rc, "put");
-    else
-        respond_article(c, created ? 201 : 200, &a);
-    article_free(&a);
+    return submit(c, p, "/articles/{id}");
 }
 
-static void h_patch(call_t *c)
+static int h_patch(call_t *c)
 {
-    article_patch_t patch;
-    problem_t p;
-    if (decode_patch_body(c->req->body, c->req->body_len, c->id, &c->api->cfg.limits, &patch,
-                          &p) < 0) {
-        problem_respond(c->res, &p);
-        return;
+    problem_t err;
+    pending_t *p = pending_new(c, STORE_JOB_PATCH);
+    if (!p)
+        return 0;
+    if (decode_patch_body(c->req->body, c->req->body_len, c->id, &c->api->cfg.limits,
+                          &p->job.patch, &err) < 0) {
+        problem_respond(c->res, &err);
+        pending_free(p);
+        return 0;
     }
-    article_t a = {0};
-    int rc = store_patch(c->store, c->id, &patch, &a);
-    if (rc < 0)
-        store_failed(c, rc, "patch");
-    else
-        respond_article(c, 200, &a);
-    article_free(&a);
-    article_patch_free(&patch);
+    return submit(c, p, "/articles/{id}");
 }
 
-static void h_delete(call_t *c)
+static int h_delete(call_t *c)
 {
-    int rc = store_delete(c->store, c->id);
-    if (rc < 0) {
-        store_failed(c, rc, "delete");
-        return;
-    }
-    c->res->status = 204;
+    pending_t *p = pending_new(c, STORE_JOB_DELETE);
+    return p ? submit(c, p, "/articles/{id}") : 0;
 }
 
-static void h_bulk(call_t *c)
+static int h_bulk(call_t *c)
 {
     store_bulk_op_t *ops = NULL;
     size_t n = 0;
@@ -228,7 +334,7 @@ static void h_bulk(call_t *c)
     if (decode_bulk_body(c->req->body, c->req->body_len, (size_t)c->api->cfg.max_bulk_ops,
                          &c->api->cfg.limits, &ops, &n, &p) < 0) {
         problem_respond(c->res, &p);
-        return;
+        return 0;
     }
     int rc = store_bulk(c->store, ops, n);
     if (rc < 0) {
@@ -246,31 +352,35 @@ static void h_bulk(call_t *c)
     buf_puts(b, "]}");
 done:
     decode_bulk_free(ops, n);
+    return 0;
 }
 
-static void h_health(call_t *c)
+static int h_health(call_t *c)
 {
     store_t *s = store_pool_acquire(c->api->pool);
     int rc = store_ping(s);
     store_pool_release(c->api->pool, s);
     respond_json(c, rc == 0 ? 200 : 503);
     buf_puts(&c->res->body, rc == 0 ? "{\"status\":\"ok\"}" : "{\"status\":\"unavailable\"}");
+    return 0;
 }
 
-static void h_metrics(call_t *c)
+static int h_metrics(call_t *c)
 {
     if (metrics_render(c->api->reg, &c->res->body) < 0) {
         problem_simple(c->res, 500, "out of memory while rendering metrics");
-        return;
+        return 0;
     }
     c->res->status = 200;
     c->res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return 0;
 }
 
-static void h_openapi(call_t *c)
+static int h_openapi(call_t *c)
 {
     respond_json(c, 200);
     buf_append(&c->res->body, openapi_json, openapi_json_len);
+    return 0;
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -339,8 +449,9 @@ static int content_type_ok(const http_request_t *req, int merge_patch)
     return merge_patch && n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0;
 }
 
-/* Checks what the route table declares, then runs the handler. */
-static void run(api_t *api, const route_t *r, const route_method_t *m, const char *seg,
+/* Checks what the route table declares, then runs the handler. Returns 1
+ * when the handler deferred its answer. */
+static int run(api_t *api, const route_t *r, const route_method_t *m, const char *seg,
                 size_t seglen, http_request_t *req, http_response_t *res)
 {
     call_t c = {.api = api, .req = req, .res = res};
@@ -350,24 +461,25 @@ static void run(api_t *api, const route_t *r, const route_method_t *m, const cha
                     "the body is larger than %lld bytes (--max-body-bytes); send less per request",
                     (long long)api->cfg.max_body_bytes);
         problem_respond(res, &p);
-        return;
+        return 0;
     }
     if ((m->needs & BODY) && !content_type_ok(req, m->needs & MERGE_PATCH)) {
         problem_simple(res, 415, (m->needs & MERGE_PATCH)
                                      ? "send the body as application/json or "
                                        "application/merge-patch+json"
                                      : "send the body as application/json");
-        return;
+        return 0;
     }
     if (r->has_id && query_parse_id(seg, seglen, &c.id, &p) < 0) {
         problem_respond(res, &p);
-        return;
+        return 0;
     }
     if (m->needs & STORE)
         c.store = store_pool_acquire(api->pool);
-    m->fn(&c);
+    int deferred = m->fn(&c);
     if (c.store)
         store_pool_release(api->pool, c.store);
+    return deferred;
 }
 
 static const char *method_label(const char *method)
@@ -380,20 +492,35 @@ static const char *method_label(const char *method)
     return "other";
 }
 
-static void observe(api_t *api, const http_request_t *req, const char *route, int status)
+static void observe_raw(api_t *api, const char *method, const char *route, const char *path,
+                        double start, const char *trace, int status)
 {
-    double seconds = http_now() - req->start;
+    double seconds = http_now() - start;
     char code[8];
     snprintf(code, sizeof code, "%d", status);
-    const char *labels[] = {method_label(req->method), route, code};
+    const char *labels[] = {method_label(method), route, code};
     metric_inc(api->requests, labels, 1);
     metric_observe(api->duration, labels, seconds);
+    log_request(method, route, path, status, seconds, trace);
+}
+
+/* The trace id of a W3C traceparent header
+ * ("00-<32 hex trace id>-<16 hex parent>-<2 hex flags>"), or "". */
+static void trace_of(const http_request_t *req, char trace[33])
+{
     const char *tp = http_request_header(req, "traceparent");
-    char trace[33] = "";
-    /* traceparent is "00-<32 hex trace id>-<16 hex parent>-<2 hex flags>". */
-    if (tp && strlen(tp) == 55 && tp[2] == '-' && strspn(tp + 3, "0123456789abcdef") == 32)
+    trace[0] = '\0';
+    if (tp && strlen(tp) == 55 && tp[2] == '-' && strspn(tp + 3, "0123456789abcdef") == 32) {
         memcpy(trace, tp + 3, 32);
-    log_request(req->method, route, req->path, status, seconds, trace[0] ? trace : NULL);
+        trace[32] = '\0';
+    }
+}
+
+static void observe(api_t *api, const http_request_t *req, const char *route, int status)
+{
+    char trace[33];
+    trace_of(req, trace);
+    observe_raw(api, req->method, route, req->path, req->start, trace[0] ? trace : NULL, status);
 }
 
 void api_handle(void *user_data, http_request_t *req, http_response_t *res)
@@ -407,8 +534,8 @@ void api_handle(void *user_data, http_request_t *req, http_response_t *res)
         problem_simple(res, 404, "no such route; see /openapi.json for the routes");
     else if (!m)
         method_not_allowed(res, r);
-    else
-        run(api, r, m, seg, seglen, req, res);
+    else if (run(api, r, m, seg, seglen, req, res))
+        return; /* answered and counted later, by pending_done */
     if (res->body.failed) {
         http_response_free(res);
         problem_simple(res, 500, "out of memory");

@@ -18,6 +18,7 @@ typedef struct api_config {
     int64_t max_bulk_ops; /* operations in one bulk request */
     int64_t max_body_bytes; /* for the 413 message; the HTTP glue enforces it */
     article_limits_t limits;
+    struct writer *writer; /* group commit for SQLite, or NULL: writes run on the pool */
 } api_config_t;
 
 typedef struct api api_t;

@@ -2,6 +2,7 @@
  * starts the HTTP server and waits for SIGTERM or SIGINT. The work lives in
  * the modules; this file only wires them. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+#include "writer.h"
 
 typedef struct settings {
     const char *host;
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
     metrics_registry_t *reg = metrics_new();
     store_pool_t *pool = NULL;
     api_t *api = NULL;
+    writer_t *writer = NULL;
     http_server_t *server = NULL;
     if (!reg || metrics_add_process(reg) < 0 ||
         metrics_add_build_info(reg, "articles-rest", VERSION) < 0) {
@@ -132,11 +135,28 @@ int main(int argc, char **argv)
         log_error("cannot open the database: %s", err);
         goto fail;
     }
+    /* On SQLite, writes go through one group-commit thread (writer.h). */
+    store_t *probe = store_pool_acquire(pool);
+    bool batches = store_batches_writes(probe);
+    store_pool_release(pool, probe);
+    if (batches) {
+        store_t *ws = NULL;
+        if (store_open(st.database_url, &ws, err, sizeof err) < 0) {
+            log_error("cannot open the database: %s", err);
+            goto fail;
+        }
+        if (!(writer = writer_new(ws))) {
+            store_close(ws);
+            log_error("cannot start the writer thread");
+            goto fail;
+        }
+    }
     api_config_t acfg = {
         .max_limit = st.max_limit,
         .max_bulk_ops = st.max_bulk_ops,
         .max_body_bytes = st.max_body_bytes,
         .limits = {st.max_title, st.max_author, st.max_content},
+        .writer = writer,
     };
     api = api_new(&acfg, pool, reg);
     if (!api) {
@@ -165,7 +185,12 @@ int main(int argc, char **argv)
     log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     status = 0;
 fail:
+    /* The writer finishes its queue first; requests that still arrive then
+     * write on their own thread, so no connection is left asleep when the
+     * server stops. */
+    writer_close(writer);
     http_server_stop(server);
+    writer_free(writer);
     api_free(api);
     store_pool_free(pool);
     metrics_free(reg);

@@ -185,6 +185,32 @@ int store_bulk(store_t *s, store_bulk_op_t *ops, size_t n)
     return s->ops->bulk(s, ops, n);
 }
 
+/* Runs one job through the ordinary calls; what a batch does per job. */
+static int run_job(store_t *s, store_job_t *j)
+{
+    switch (j->kind) {
+    case STORE_JOB_CREATE: return store_create(s, &j->article);
+    case STORE_JOB_PUT: return store_put(s, &j->article, &j->created);
+    case STORE_JOB_PATCH: return store_patch(s, j->id, &j->patch, &j->article);
+    case STORE_JOB_DELETE: return store_delete(s, j->id);
+    }
+    return store_fail(s, STORE_EERROR, "unknown job kind");
+}
+
+int store_write_batch(store_t *s, store_job_t *const *jobs, size_t n)
+{
+    s->errmsg[0] = '\0';
+    if (s->ops->write_batch)
+        return s->ops->write_batch(s, jobs, n);
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->rc = run_job(s, jobs[i]);
+        snprintf(jobs[i]->errmsg, sizeof jobs[i]->errmsg, "%s", s->errmsg);
+    }
+    return STORE_OK;
+}
+
+bool store_batches_writes(const store_t *s) { return s->ops->write_batch != NULL; }
+
 /* ---- pool --------------------------------------------------------------- */
 
 /* A fixed set of connections; the free ones form a stack so the most recently

@@ -93,6 +93,36 @@ int store_delete(store_t *s, int64_t id);
  * id is not an error (status 404). */
 int store_bulk(store_t *s, store_bulk_op_t *ops, size_t n);
 
+/* ---- group commit ------------------------------------------------------- */
+
+typedef enum store_job_kind {
+    STORE_JOB_CREATE, /* store_create(article) */
+    STORE_JOB_PUT,    /* store_put(article, &created) */
+    STORE_JOB_PATCH,  /* store_patch(id, patch, &article) */
+    STORE_JOB_DELETE, /* store_delete(id) */
+} store_job_kind_t;
+
+typedef struct store_job {
+    store_job_kind_t kind;
+    int64_t id;            /* patch, delete */
+    article_t article;     /* create, put: in and out; patch: out */
+    article_patch_t patch; /* patch */
+    bool created;          /* put: out */
+    int rc;                /* out: this job's own result */
+    char errmsg[256];      /* out: this job's error message, "" when none */
+} store_job_t;
+
+/* Runs independent single-article writes together: on SQLite in one
+ * transaction with a savepoint per job, so that many writers share one
+ * commit (the commit, not the statement, is what costs). A job that fails
+ * is rolled back alone and the others stay applied. Returns STORE_OK when
+ * the batch was committed (each job's rc then tells its outcome), or an
+ * error after which no job is applied and every rc holds that error. */
+int store_write_batch(store_t *s, store_job_t *const *jobs, size_t n);
+
+/* True when store_write_batch pays off over separate calls (SQLite). */
+bool store_batches_writes(const store_t *s);
+
 /* ---- pool: one connection per worker thread ---------------------------- */
 
 typedef struct store_pool store_pool_t;

@@ -21,6 +21,8 @@ struct store_ops {
     int (*patch)(store_t *s, int64_t id, const article_patch_t *p, article_t *out);
     int (*del)(store_t *s, int64_t id);
     int (*bulk)(store_t *s, store_bulk_op_t *ops, size_t n);
+    /* Optional: NULL makes store_write_batch run the jobs one by one. */
+    int (*write_batch)(store_t *s, store_job_t *const *jobs, size_t n);
 };
 
 struct store {

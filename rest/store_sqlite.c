@@ -38,6 +38,9 @@ enum {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_FIXED
 };
 
@@ -67,6 +70,9 @@ static const char *const fixed_sql[ST_FIXED] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT job",
+    [ST_RELEASE] = "RELEASE job",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO job",
 };
 
 /* List statements differ by which filters are present and by the sort; each
@@ -432,9 +438,9 @@ static void bind_article(sqlite3_stmt *st, const article_t *a, int first)
     bind_text(st, first + 2, a->author);
 }
 
-static int sq_create(store_t *base, article_t *a)
+/* Caller holds write_mu. */
+static int sq_create_locked(sq_store_t *s, article_t *a)
 {
-    sq_store_t *s = sq(base);
     sqlite3_stmt *st;
     int rc = sq_fixed(s, ST_INSERT, &st);
     if (rc)
@@ -443,10 +449,16 @@ static int sq_create(store_t *base, article_t *a)
     memcpy(a->updated_at, a->created_at, sizeof a->updated_at);
     bind_article(st, a, 1);
     bind_text(st, 4, a->created_at);
-    pthread_mutex_lock(&write_mu);
     rc = sq_exec(s, st, "insert");
     if (rc == STORE_OK)
         a->id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+static int sq_create(store_t *base, article_t *a)
+{
+    pthread_mutex_lock(&write_mu);
+    int rc = sq_create_locked(sq(base), a);
     pthread_mutex_unlock(&write_mu);
     return rc;
 }
@@ -494,9 +506,9 @@ static int sq_put(store_t *base, article_t *a, bool *created)
     return sq_commit(s);
 }
 
-static int sq_patch(store_t *base, int64_t id, const article_patch_t *p, article_t *out)
+/* Caller holds write_mu. */
+static int sq_patch_locked(sq_store_t *s, int64_t id, const article_patch_t *p, article_t *out)
 {
-    sq_store_t *s = sq(base);
     sqlite3_stmt *st;
     char now[ARTICLE_TIME_LEN];
     int rc = sq_fixed(s, ST_PATCH, &st);
@@ -509,9 +521,14 @@ static int sq_patch(store_t *base, int64_t id, const article_patch_t *p, article
     bind_text(st, 4, p->content);
     bind_text(st, 5, p->author);
     bind_text(st, 6, now);
-    pthread_mutex_lock(&write_mu);
     /* sq_fetch_one resets the statement, which completes the UPDATE. */
-    rc = sq_fetch_one(s, st, out, "patch");
+    return sq_fetch_one(s, st, out, "patch");
+}
+
+static int sq_patch(store_t *base, int64_t id, const article_patch_t *p, article_t *out)
+{
+    pthread_mutex_lock(&write_mu);
+    int rc = sq_patch_locked(sq(base), id, p, out);
     pthread_mutex_unlock(&write_mu);
     return rc;
 }
@@ -568,7 +585,76 @@ static int sq_bulk(store_t *base, store_bulk_op_t *ops, size_t n)
     return sq_commit(s);
 }
 
+/* One job inside the batch's transaction. */
+static int sq_job(sq_store_t *s, store_job_t *j, const char *now)
+{
+    bool deleted = false;
+    int rc;
+    switch (j->kind) {
+    case STORE_JOB_CREATE:
+        return sq_create_locked(s, &j->article);
+    case STORE_JOB_PUT:
+        return sq_upsert(s, &j->article, now, &j->created);
+    case STORE_JOB_PATCH:
+        return sq_patch_locked(s, j->id, &j->patch, &j->article);
+    case STORE_JOB_DELETE:
+        rc = sq_delete_locked(s, j->id, &deleted);
+        return rc == STORE_OK && !deleted ? store_fail(&s->base, STORE_ENOTFOUND, "no such article")
+                                          : rc;
+    }
+    return store_fail(&s->base, STORE_EERROR, "unknown job kind");
+}
+
+/* A savepoint per job keeps a failing job from taking the others down; the
+ * batch as a whole pays for one commit. */
+static int sq_write_batch(store_t *base, store_job_t *const *jobs, size_t n)
+{
+    sq_store_t *s = sq(base);
+    char now[ARTICLE_TIME_LEN];
+    int rc = sq_begin(s);
+    bool begun = rc == STORE_OK;
+    for (size_t i = 0; rc == STORE_OK && i < n; i++) {
+        store_job_t *j = jobs[i];
+        if ((rc = sq_exec_fixed(s, ST_SAVEPOINT, "savepoint")))
+            break;
+        s->base.errmsg[0] = '\0';
+        article_now(now);
+        j->rc = sq_job(s, j, now);
+        snprintf(j->errmsg, sizeof j->errmsg, "%s", s->base.errmsg);
+        if (j->rc != STORE_OK && (rc = sq_exec_fixed(s, ST_ROLLBACK_TO, "rollback to")))
+            break;
+        rc = sq_exec_fixed(s, ST_RELEASE, "release");
+    }
+    if (rc == STORE_OK)
+        rc = sq_commit(s); /* rolls back itself when the commit fails */
+    else if (begun)
+        sq_rollback(s);
+    if (rc != STORE_OK) {
+        for (size_t i = 0; i < n; i++) {
+            jobs[i]->rc = rc;
+            snprintf(jobs[i]->errmsg, sizeof jobs[i]->errmsg, "%s", s->base.errmsg);
+        }
+    }
+    return rc;
+}
+
 static const struct store_ops sq_ops = {
+    .close = sq_close,
+    .ping = sq_ping,
+    .count = sq_count,
+    .get = sq_get,
+    .list = sq_list,
+    .create = sq_create,
+    .put = sq_put,
+    .patch = sq_patch,
+    .del = sq_delete,
+    .bulk = sq_bulk,
+    .write_batch = sq_write_batch,
+};
+
+/* An in-memory database lives in one connection, so no second connection
+ * can commit for it: no group commit there. */
+static const struct store_ops sq_memory_ops = {
     .close = sq_close,
     .ping = sq_ping,
     .count = sq_count,
@@ -620,7 +706,7 @@ int store_sqlite_open(const char *path, store_t **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return STORE_ENOMEM;
     }
-    s->base.ops = &sq_ops;
+    s->base.ops = strcmp(path, ":memory:") == 0 ? &sq_memory_ops : &sq_ops;
     int orc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (orc != SQLITE_OK) {
         rc = s->db ? sq_fail(s, orc, "open") : store_fail(&s->base, STORE_ENOMEM, "out of memory");

@@ -1139,6 +1139,72 @@ static void test_pg_id_race(void **state)
 
 /* ---- groups ------------------------------------------------------------- */
 
+/* ---- group commit ------------------------------------------------------ */
+
+static void job_free(store_job_t *j)
+{
+    article_free(&j->article);
+    article_patch_free(&j->patch);
+}
+
+/* A batch of independent writes: each job has its own outcome, a failing
+ * one (patch or delete of a missing id) is rolled back alone, and the
+ * others are applied and visible afterwards. */
+static void test_write_batch(void **state)
+{
+    store_t *s = *state;
+    int64_t keep = make(s, "keep", "", NULL);
+    int64_t gone = make(s, "gone", "", NULL);
+    store_job_t jobs[6] = {
+        {.kind = STORE_JOB_CREATE, .article = {.title = strdup("new"), .content = strdup("c")}},
+        {.kind = STORE_JOB_PUT, .article = {.id = 777, .title = strdup("put"), .content = strdup("")}},
+        {.kind = STORE_JOB_PATCH, .id = keep, .patch = {.fields = ARTICLE_F_AUTHOR, .author = strdup("ann")}},
+        {.kind = STORE_JOB_PATCH, .id = 999999, .patch = {.fields = ARTICLE_F_TITLE, .title = strdup("x")}},
+        {.kind = STORE_JOB_DELETE, .id = gone},
+        {.kind = STORE_JOB_DELETE, .id = 999998},
+    };
+    store_job_t *ptrs[6];
+    for (int i = 0; i < 6; i++)
+        ptrs[i] = &jobs[i];
+    assert_int_equal(store_write_batch(s, ptrs, 6), STORE_OK);
+    assert_int_equal(jobs[0].rc, STORE_OK);
+    assert_true(jobs[0].article.id > gone);
+    assert_int_equal(jobs[1].rc, STORE_OK);
+    assert_true(jobs[1].created);
+    assert_int_equal(jobs[2].rc, STORE_OK);
+    assert_string_equal(jobs[2].article.author, "ann");
+    assert_int_equal(jobs[3].rc, STORE_ENOTFOUND);
+    assert_int_equal(jobs[4].rc, STORE_OK);
+    assert_int_equal(jobs[5].rc, STORE_ENOTFOUND);
+
+    article_t a = {0};
+    assert_int_equal(store_get(s, jobs[0].article.id, &a), STORE_OK);
+    assert_string_equal(a.title, "new");
+    article_free(&a);
+    assert_int_equal(store_get(s, 777, &a), STORE_OK);
+    assert_string_equal(a.title, "put");
+    article_free(&a);
+    assert_int_equal(store_get(s, keep, &a), STORE_OK);
+    assert_string_equal(a.author, "ann");
+    assert_string_equal(a.title, "keep");
+    article_free(&a);
+    assert_int_equal(store_get(s, gone, &a), STORE_ENOTFOUND);
+    int64_t n;
+    assert_int_equal(store_count(s, &n), STORE_OK);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < 6; i++)
+        job_free(&jobs[i]);
+}
+
+/* File databases batch on SQLite; the one-connection in-memory database and
+ * PostgreSQL run jobs one by one. */
+static void test_batches_writes(void **state)
+{
+    store_t *s = *state;
+    bool want = strncmp(current_url, "sqlite:", 7) == 0 && !current_is_memory;
+    assert_int_equal(store_batches_writes(s), want);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 static const struct CMUnitTest common_tests[] = {
@@ -1148,7 +1214,7 @@ static const struct CMUnitTest common_tests[] = {
     T(test_delete),          T(test_bulk),            T(test_bulk_all_or_nothing),
     T(test_bulk_text),       T(test_bulk_repeated_ids_rollback),
     T(test_bulk_large),      T(test_pool_threads),    T(test_concurrent_open),
-    T(test_concurrent_writers),
+    T(test_concurrent_writers), T(test_write_batch), T(test_batches_writes),
 };
 
 static const struct CMUnitTest pg_tests[] = {
