@@ -40,7 +40,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest
 
-.PHONY: all help run test unit blackbox bench clean deps check-style
+.PHONY: all help run test unit blackbox bench bench-smoke clean deps
 all: $(PROGRAMS)
 
 help:
@@ -94,9 +94,13 @@ unit: $(UNIT_BINS)
 blackbox: $(PROGRAMS)
 	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh
 
+# A one-second run of each benchmark: it must work, whatever the figures.
+bench-smoke: all
+	BENCH_DURATION=1 ARTICLES_BIN=$(BIN) sh bench/run.sh
+
 # The whole suite: release build, then the same again under the sanitizers.
 test: deps
-	$(MAKE) all unit blackbox
+	$(MAKE) all unit blackbox bench-smoke
 	$(MAKE) SAN=1 all unit blackbox
 
 bench: all

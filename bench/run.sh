@@ -88,3 +88,11 @@ bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
     echo "Peak resident memory of articles-rest: $((rss_kib / 1024)) MiB ($rss_kib KiB; goal < 32 MiB)."
     echo "wrk: $wthreads threads, $conns connections, ${duration}s per run; $(nproc) cores; $(date -u +%Y-%m-%d)."
 } | tee "$out/results.md"
+
+# A run with failed requests measured something else than it claims.
+for r in "$nginx_get" "$rest_get" "$rest_post" "$rest_bulk"; do
+    if [ "$(field "$r" errors)" != 0 ]; then
+        echo "bench: requests failed during a run: $r" >&2
+        exit 1
+    fi
+done
