@@ -31,6 +31,7 @@ typedef struct call {
     api_t *api;
     http_request_t *req;
     http_response_t *res;
+    const char *route; /* the route's template, for metrics and logs */
     store_t *store; /* acquired for handlers that declare STORE */
     int64_t id;     /* the {id} of the path, when the route has one */
 } call_t;
@@ -239,14 +240,14 @@ static void pending_done(store_job_t *job, void *user_data)
 
 /* Hands the job to the writer, or runs it here when there is none (or it is
  * shutting down). Returns 1 when the answer will come later. */
-static int submit(call_t *c, pending_t *p, const char *route)
+static int submit(call_t *c, pending_t *p)
 {
     store_job_t *job = &p->job;
     writer_t *w = c->api->cfg.writer;
     if (w) {
         p->api = c->api;
         p->method = c->req->method;
-        p->route = route;
+        p->route = c->route;
         p->path = c->req->path;
         p->start = c->req->start;
         trace_of(c->req, p->trace);
@@ -275,35 +276,25 @@ static pending_t *pending_new(call_t *c, store_job_kind_t kind)
     return p;
 }
 
-static int h_create(call_t *c)
+/* POST and PUT: a whole article from the body. */
+static int write_article(call_t *c, store_job_kind_t kind, decode_mode_t mode)
 {
     problem_t err;
-    pending_t *p = pending_new(c, STORE_JOB_CREATE);
+    pending_t *p = pending_new(c, kind);
     if (!p)
         return 0;
-    if (decode_article_body(c->req->body, c->req->body_len, DECODE_CREATE, 0,
-                            &c->api->cfg.limits, &p->job.article, &err) < 0) {
+    if (decode_article_body(c->req->body, c->req->body_len, mode, c->id, &c->api->cfg.limits,
+                            &p->job.article, &err) < 0) {
         problem_respond(c->res, &err);
         pending_free(p);
         return 0;
     }
-    return submit(c, p, "/articles");
+    return submit(c, p);
 }
 
-static int h_put(call_t *c)
-{
-    problem_t err;
-    pending_t *p = pending_new(c, STORE_JOB_PUT);
-    if (!p)
-        return 0;
-    if (decode_article_body(c->req->body, c->req->body_len, DECODE_REPLACE, c->id,
-                            &c->api->cfg.limits, &p->job.article, &err) < 0) {
-        problem_respond(c->res, &err);
-        pending_free(p);
-        return 0;
-    }
-    return submit(c, p, "/articles/{id}");
-}
+static int h_create(call_t *c) { return write_article(c, STORE_JOB_CREATE, DECODE_CREATE); }
+
+static int h_put(call_t *c) { return write_article(c, STORE_JOB_PUT, DECODE_REPLACE); }
 
 static int h_patch(call_t *c)
 {
@@ -317,13 +308,13 @@ static int h_patch(call_t *c)
         pending_free(p);
         return 0;
     }
-    return submit(c, p, "/articles/{id}");
+    return submit(c, p);
 }
 
 static int h_delete(call_t *c)
 {
     pending_t *p = pending_new(c, STORE_JOB_DELETE);
-    return p ? submit(c, p, "/articles/{id}") : 0;
+    return p ? submit(c, p) : 0;
 }
 
 static int h_bulk(call_t *c)
@@ -454,7 +445,7 @@ static int content_type_ok(const http_request_t *req, int merge_patch)
 static int run(api_t *api, const route_t *r, const route_method_t *m, const char *seg,
                 size_t seglen, http_request_t *req, http_response_t *res)
 {
-    call_t c = {.api = api, .req = req, .res = res};
+    call_t c = {.api = api, .req = req, .res = res, .route = r->template};
     problem_t p;
     if (req->reject_status == 413) {
         problem_set(&p, 413, NULL,

@@ -209,7 +209,7 @@ int store_write_batch(store_t *s, store_job_t *const *jobs, size_t n)
     return STORE_OK;
 }
 
-bool store_batches_writes(const store_t *s) { return s->ops->write_batch != NULL; }
+bool store_batches_writes(const store_t *s) { return s->batches_writes; }
 
 /* ---- pool --------------------------------------------------------------- */
 

@@ -27,7 +27,8 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
-    char errmsg[256]; /* last error of this connection, "" when none */
+    char errmsg[256];    /* last error of this connection, "" when none */
+    bool batches_writes; /* what store_batches_writes() answers */
 };
 
 /* Back-end constructors, called by store_open() with the part of the URL

@@ -652,21 +652,6 @@ static const struct store_ops sq_ops = {
     .write_batch = sq_write_batch,
 };
 
-/* An in-memory database lives in one connection, so no second connection
- * can commit for it: no group commit there. */
-static const struct store_ops sq_memory_ops = {
-    .close = sq_close,
-    .ping = sq_ping,
-    .count = sq_count,
-    .get = sq_get,
-    .list = sq_list,
-    .create = sq_create,
-    .put = sq_put,
-    .patch = sq_patch,
-    .del = sq_delete,
-    .bulk = sq_bulk,
-};
-
 /* ---- opening ------------------------------------------------------------ */
 
 /* Connection settings and the schema. WAL lets readers run beside the writer;
@@ -706,7 +691,10 @@ int store_sqlite_open(const char *path, store_t **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return STORE_ENOMEM;
     }
-    s->base.ops = strcmp(path, ":memory:") == 0 ? &sq_memory_ops : &sq_ops;
+    s->base.ops = &sq_ops;
+    /* An in-memory database lives in this one connection, so no writer
+     * thread with a connection of its own can commit for it. */
+    s->base.batches_writes = strcmp(path, ":memory:") != 0;
     int orc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (orc != SQLITE_OK) {
         rc = s->db ? sq_fail(s, orc, "open") : store_fail(&s->base, STORE_ENOMEM, "out of memory");
