@@ -3,6 +3,8 @@
 #include "http_server.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@ struct http_server {
     struct MHD_Daemon *daemon;
     http_server_config_t cfg;
     int port;
+    atomic_int in_flight; /* requests begun and not yet completed */
+    bool quiesced;
 };
 
 /* Bodies from this size on are followed by malloc_trim(). */
@@ -220,6 +224,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         ctx->start = http_now();
         ctx->conn = c;
         *con_cls = ctx;
+        atomic_fetch_add(&s->in_flight, 1);
         size_t declared = declared_length(c);
         if (declared > s->cfg.max_body_bytes) {
             ctx->reject_status = 413;
@@ -254,12 +259,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
+    http_server_t *s = cls;
     (void)c;
     (void)toe;
     request_ctx_t *ctx = *con_cls;
     if (!ctx)
         return;
+    atomic_fetch_sub(&s->in_flight, 1);
     /* A large body leaves its decoded copies spread over glibc's per-thread
      * arenas, which keep freed memory resident; giving it back after such a
      * request keeps the server's footprint at its working set. */
@@ -348,13 +354,26 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, char
 
 int http_server_port(const http_server_t *s) { return s->port; }
 
+int http_server_drain(http_server_t *s, double seconds)
+{
+    if (!s->quiesced) {
+        /* The listen socket is ours to close once quiesced. */
+        MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+        s->quiesced = true;
+    }
+    double deadline = http_now() + seconds;
+    while (atomic_load(&s->in_flight) > 0 && http_now() < deadline)
+        usleep(2000);
+    return atomic_load(&s->in_flight);
+}
+
 void http_server_stop(http_server_t *s)
 {
     if (!s)
         return;
-    /* Stop accepting first so that a restarting peer sees a refused port at
-     * once; MHD_stop_daemon then joins the workers after their requests. */
-    MHD_quiesce_daemon(s->daemon);
+    http_server_drain(s, 0);
     MHD_stop_daemon(s->daemon);
     free(s);
 }

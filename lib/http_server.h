@@ -65,7 +65,12 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, char
                       size_t errlen);
 /* The port actually bound (useful with port 0). */
 int http_server_port(const http_server_t *s);
-/* Stops accepting, lets in-flight requests finish, frees everything. */
+/* Stops accepting connections and waits up to `seconds` for the requests
+ * already begun to be answered (idle keep-alive connections do not count).
+ * Returns how many are still unfinished. */
+int http_server_drain(http_server_t *s, double seconds);
+/* Stops accepting, closes every connection, joins the workers, frees s.
+ * Drain first for a graceful stop. */
 void http_server_stop(http_server_t *s);
 
 /* Request accessors. The returned strings belong to the request. */

@@ -16,6 +16,9 @@
 #include "store.h"
 #include "writer.h"
 
+/* How long a shutdown waits for requests already begun. */
+#define SHUTDOWN_GRACE_SECONDS 10
+
 typedef struct settings {
     const char *host;
     int64_t port;
@@ -185,9 +188,12 @@ int main(int argc, char **argv)
     log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     status = 0;
 fail:
-    /* The writer finishes its queue first; requests that still arrive then
-     * write on their own thread, so no connection is left asleep when the
-     * server stops. */
+    /* Requests already begun are answered first (their writes still go
+     * through the writer); then the writer finishes its queue, after which
+     * late requests write on their own thread, so no connection is left
+     * asleep when the server stops. */
+    if (server && http_server_drain(server, SHUTDOWN_GRACE_SECONDS) > 0)
+        log_warn("stopping with requests unfinished after %d s", SHUTDOWN_GRACE_SECONDS);
     writer_close(writer);
     http_server_stop(server);
     writer_free(writer);

@@ -4,6 +4,7 @@ savepoint), so these tests check that sharing a commit never mixes outcomes:
 a failing write fails alone, an acknowledged write is stored, and a shutdown
 in the middle of a stream of writes loses none that were acknowledged."""
 import http.client
+import socket
 import json
 import signal
 import threading
@@ -114,3 +115,32 @@ def test_shutdown_during_writes_keeps_acknowledged(server_factory):
     stored = {a["id"] for a in s2.client.snapshot()}
     missing = set(acked) - stored
     assert not missing, f"{len(missing)} acknowledged articles lost, e.g. {sorted(missing)[:5]}"
+
+
+def test_request_in_flight_at_sigterm_is_answered(server_factory):
+    """A request whose body is still arriving when SIGTERM comes is read to
+    the end, applied and answered before the server exits 0; new
+    connections are refused meanwhile."""
+    url = server_factory.new_db_url()
+    s = server_factory.start(db_url=url)
+    body = json.dumps({"title": "in flight at shutdown"}).encode()
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    sock.sendall(b"POST /articles HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+    time.sleep(0.3)
+    s.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    assert s.proc.poll() is None, "the server exited with a request half received"
+    try:
+        socket.create_connection(("127.0.0.1", s.port), timeout=2).close()
+        refused = False
+    except OSError:
+        refused = True
+    assert refused, "a new connection was accepted during the shutdown"
+    sock.sendall(body[10:])
+    answer = sock.recv(65536)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 201"), answer[:200]
+    assert s.stop(signal.SIGTERM) == 0
+    s2 = server_factory.start(db_url=url)
+    assert [a["title"] for a in s2.client.snapshot()] == ["in flight at shutdown"]
