@@ -40,7 +40,7 @@ UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest
 
-.PHONY: all help run test unit blackbox bench bench-smoke clean deps
+.PHONY: all help run test unit blackbox bench bench-smoke check-prometheus clean deps
 all: $(PROGRAMS)
 
 help:
@@ -98,9 +98,15 @@ blackbox: $(PROGRAMS)
 bench-smoke: all
 	BENCH_DURATION=1 ARTICLES_BIN=$(BIN) sh bench/run.sh
 
+# The Prometheus configuration, its rules and the rules' unit tests.
+check-prometheus:
+	promtool check config prometheus.yml
+	promtool check rules prometheus/rules.yml
+	promtool test rules tests/prometheus/rules_test.yml
+
 # The whole suite: release build, then the same again under the sanitizers.
 test: deps
-	$(MAKE) all unit blackbox bench-smoke
+	$(MAKE) check-prometheus all unit blackbox bench-smoke
 	$(MAKE) SAN=1 all unit blackbox
 
 bench: all
