@@ -7,9 +7,15 @@
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libmicrohttpd libcjson sqlite3 libpq
+PKGS    := libmicrohttpd libcjson sqlite3 libpq libcurl
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+CC       := clang
+O        := build/fuzz
+BIN      := build/fuzz/bin
+OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+            -fno-sanitize-recover=all
+else ifeq ($(SAN),1)
 O        := build/san
 BIN      := build/san/bin
 OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
@@ -26,7 +32,7 @@ LDFLAGS := $(OPTFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c lib/metrics.c \
-             lib/http_server.c lib/problem.c
+             lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
@@ -35,12 +41,17 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 REST_OBJS := $(REST_SRCS:%.c=$(O)/%.o) $(REST_GEN:.c=.o)
 
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
-              test_query test_store
+              test_query test_store test_breaker test_http_client
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest
 
-.PHONY: all help run test unit blackbox bench bench-smoke check-prometheus clean deps
+FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(O)/fuzzers/%)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all help run test unit blackbox bench bench-smoke check-prometheus fuzz fuzz-run fuzz-smoke \
+        clean deps
 all: $(PROGRAMS)
 
 help:
@@ -48,6 +59,7 @@ help:
 	@echo "make run        build and run the system on its embedded default (SQLite)"
 	@echo "make test       install what is missing, build, run every test (also under ASan/UBSan)"
 	@echo "make bench      run the benchmarks in bench/ (wrk, nginx baseline)"
+	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (60) each"
 	@echo "make SAN=1      build with AddressSanitizer and UndefinedBehaviorSanitizer into build/san/"
 	@echo "make clean      remove build/ and bin/"
 
@@ -80,6 +92,21 @@ $(O)/tests/%: $(O)/tests/unit/%.o $(REST_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# libFuzzer targets (built with FUZZ=1, which selects clang).
+$(O)/fuzzers/%: $(O)/tests/fuzz/%.o $(REST_OBJS) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz-run: $(FUZZ_BINS)
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+# `make fuzz FUZZ_SECONDS=600` for a campaign; make test runs 10 s of each.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+fuzz-smoke:
+	$(MAKE) FUZZ=1 fuzz-run FUZZ_SECONDS=10
+
 run:
 	sh scripts/install-deps.sh build
 	$(MAKE) all
@@ -108,6 +135,7 @@ check-prometheus:
 test: deps
 	$(MAKE) check-prometheus all unit blackbox bench-smoke
 	$(MAKE) SAN=1 all unit blackbox
+	$(MAKE) fuzz-smoke
 
 bench: all
 	sh bench/run.sh

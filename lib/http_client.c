@@ -411,7 +411,8 @@ static void set_options(http_client_t *c, job_t *j)
      * by the multi loop instead. */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms);
+    long timeout_ms = call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms;
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, c->cfg.idle_seconds);
     if (strcmp(call->method, "HEAD") != 0) /* a HEAD's Content-Length is no body */
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->max_bytes);

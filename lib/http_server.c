@@ -354,6 +354,17 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, char
 
 int http_server_port(const http_server_t *s) { return s->port; }
 
+int http_server_add_connection(http_server_t *s, int fd)
+{
+    /* A made-up loopback peer: libmicrohttpd wants an address to log. */
+    struct sockaddr_in peer = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (MHD_add_connection(s->daemon, fd, (struct sockaddr *)&peer, sizeof peer) != MHD_YES) {
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
 int http_server_drain(http_server_t *s, double seconds)
 {
     if (!s->quiesced) {

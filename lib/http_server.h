@@ -63,6 +63,10 @@ typedef struct http_server http_server_t;
  * negative code with a message in err. */
 int http_server_start(const http_server_config_t *cfg, http_server_t **out, char *err,
                       size_t errlen);
+/* Serves a connection the caller already has (one end of a socketpair, in
+ * the fuzzer); the server owns fd from then on. Returns 0 or -1. */
+int http_server_add_connection(http_server_t *s, int fd);
+
 /* The port actually bound (useful with port 0). */
 int http_server_port(const http_server_t *s);
 /* Stops accepting connections and waits up to `seconds` for the requests

@@ -114,6 +114,9 @@ static void article_response(http_response_t *res, int status, const article_t *
 {
     res->status = status;
     res->content_type = "application/json";
+    /* One allocation for the whole answer instead of a doubling series. */
+    buf_reserve(&res->body, ARTICLE_JSON_OVERHEAD + strlen(a->title) + strlen(a->content) +
+                                (a->author ? strlen(a->author) : 0));
     article_to_json(a, &res->body);
     if (status == 201) {
         char loc[48];

@@ -60,6 +60,10 @@ void article_list_free(article_list_t *l);
  * out[ARTICLE_TIME_LEN]. */
 void article_now(char out[ARTICLE_TIME_LEN]);
 
+/* Bytes of an article's JSON beyond its three texts when they need no
+ * escaping: member names, punctuation, id and timestamps. */
+#define ARTICLE_JSON_OVERHEAD 160
+
 /* Appends the article's JSON object to out. */
 int article_to_json(const article_t *a, buf_t *out);
 

@@ -48,7 +48,8 @@ static void test_defaults_and_bad_config(void **state)
     assert_int_equal(breaker_allow(&b), BREAKER_EOPEN);
     breaker_destroy(&b);
 
-    assert_int_equal(breaker_init(&b, &(breaker_config_t){.failure_threshold = -1}), BREAKER_EINVAL);
+    breaker_config_t bad = {.failure_threshold = -1};
+    assert_int_equal(breaker_init(&b, &bad), BREAKER_EINVAL);
     assert_int_equal(breaker_init(&b, &(breaker_config_t){.open_seconds = -0.5}), BREAKER_EINVAL);
     assert_string_equal(breaker_state_name(BREAKER_HALF_OPEN), "half_open");
 }

@@ -1,0 +1,171 @@
+/* arena.c - region allocator: bump allocation from malloc'd chunks; see arena.h. */
+#include "arena.h"
+
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN alignof(max_align_t)
+
+struct arena_chunk {
+    arena_chunk_t *prev;
+    size_t size; /* bytes taken from malloc, this header included */
+};
+
+/* The usable space starts after the header, rounded up so that it is aligned like malloc's. */
+#define HEADER ((sizeof(arena_chunk_t) + ALIGN - 1) & ~(ALIGN - 1))
+
+static char *chunk_data(arena_chunk_t *c)
+{
+    return (char *)c + HEADER;
+}
+
+void arena_init(arena_t *a, size_t first_chunk, size_t limit)
+{
+    *a = (arena_t){.chunk_size = first_chunk, .limit = limit};
+}
+
+/* Takes size bytes (header included) from malloc, within the limit. */
+static arena_chunk_t *chunk_new(arena_t *a, size_t size)
+{
+    if (a->limit && (a->allocated > a->limit || size > a->limit - a->allocated))
+        return NULL;
+    arena_chunk_t *c = malloc(size);
+    if (!c)
+        return NULL;
+    c->size = size;
+    a->allocated += size;
+    return c;
+}
+
+/* A request too large for the current chunk. Big requests get a chunk of their own, linked
+ * behind the newest one so that its free space stays in use; small ones start a new chunk. */
+static void *alloc_slow(arena_t *a, size_t size, size_t align)
+{
+    if (size > SIZE_MAX / 2)
+        return NULL;
+    size_t chunk = a->chunk_size ? a->chunk_size : ARENA_DEFAULT_CHUNK;
+    size_t need = HEADER + size + align;
+    if (need > chunk / 4) {
+        arena_chunk_t *c = chunk_new(a, need);
+        if (!c)
+            return NULL;
+        if (a->chunks) {
+            c->prev = a->chunks->prev;
+            a->chunks->prev = c;
+        } else {
+            c->prev = NULL;
+            a->chunks = c;
+            a->next = a->end = chunk_data(c) + size;
+        }
+        return chunk_data(c);
+    }
+    if (a->limit && a->allocated < a->limit && chunk > a->limit - a->allocated)
+        chunk = need > a->limit - a->allocated ? need : a->limit - a->allocated;
+    arena_chunk_t *c = chunk_new(a, chunk);
+    if (!c)
+        return NULL;
+    c->prev = a->chunks;
+    a->chunks = c;
+    a->next = chunk_data(c) + size;
+    a->end = (char *)c + chunk;
+    if (chunk < ARENA_MAX_CHUNK)
+        a->chunk_size = chunk * 2 < ARENA_MAX_CHUNK ? chunk * 2 : ARENA_MAX_CHUNK;
+    return chunk_data(c);
+}
+
+static void *alloc(arena_t *a, size_t size, size_t align)
+{
+    if (a->next) {
+        size_t pad = (align - (uintptr_t)a->next % align) % align;
+        if (pad <= (size_t)(a->end - a->next) && size <= (size_t)(a->end - a->next) - pad) {
+            char *p = a->next + pad;
+            a->next = p + size;
+            return p;
+        }
+    }
+    return alloc_slow(a, size, align);
+}
+
+void *arena_alloc(arena_t *a, size_t size)
+{
+    return alloc(a, size ? size : 1, ALIGN);
+}
+
+void *arena_calloc(arena_t *a, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    void *p = arena_alloc(a, n * size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+char *arena_strndup(arena_t *a, const char *s, size_t n)
+{
+    if (n == SIZE_MAX)
+        return NULL;
+    char *p = alloc(a, n + 1, 1);
+    if (!p)
+        return NULL;
+    if (n)
+        memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *arena_vprintf(arena_t *a, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0)
+        return NULL;
+    char *p = alloc(a, (size_t)n + 1, 1);
+    if (p)
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *arena_printf(arena_t *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = arena_vprintf(a, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+static void free_chain(arena_chunk_t *c)
+{
+    while (c) {
+        arena_chunk_t *prev = c->prev;
+        free(c);
+        c = prev;
+    }
+}
+
+void arena_reset(arena_t *a)
+{
+    arena_chunk_t *keep = a->chunks;
+    if (!keep)
+        return;
+    free_chain(keep->prev);
+    keep->prev = NULL;
+    a->allocated = keep->size;
+    a->next = chunk_data(keep);
+    a->end = (char *)keep + keep->size;
+}
+
+void arena_free(arena_t *a)
+{
+    free_chain(a->chunks);
+    a->chunks = NULL;
+    a->next = a->end = NULL;
+    a->allocated = 0;
+}
