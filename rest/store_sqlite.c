@@ -673,7 +673,12 @@ static int sq_setup(sq_store_t *s)
         rc = sqlite3_exec(s->db, schema_sqlite, NULL, NULL, &msg);
     pthread_mutex_unlock(&write_mu);
     if (rc != SQLITE_OK) {
-        store_fail(&s->base, sq_code(rc), "setup: %s", msg ? msg : sqlite3_errstr(rc));
+        if ((rc & 0xff) == SQLITE_BUSY)
+            store_fail(&s->base, sq_code(rc),
+                       "the database file is held by another process (an articles-rest already "
+                       "serving it?); stop that one or choose another file");
+        else
+            store_fail(&s->base, sq_code(rc), "setup: %s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
         return sq_code(rc);
     }
@@ -695,7 +700,12 @@ int store_sqlite_open(const char *path, store_t **out, char *err, size_t errlen)
     /* An in-memory database lives in this one connection, so no writer
      * thread with a connection of its own can commit for it. */
     s->base.batches_writes = strcmp(path, ":memory:") != 0;
-    int orc = sqlite3_open_v2(path, &s->db, flags, NULL);
+    /* The REST core owns its database file: "unix-excl" takes a process-wide
+     * exclusive lock on it and keeps the WAL index in the heap, so that the
+     * connections of this process read without the two fcntl() calls per
+     * transaction that cross-process locking costs, and a second server on
+     * the same file is refused instead of racing our in-process writer. */
+    int orc = sqlite3_open_v2(path, &s->db, flags, strcmp(path, ":memory:") ? "unix-excl" : NULL);
     if (orc != SQLITE_OK) {
         rc = s->db ? sq_fail(s, orc, "open") : store_fail(&s->base, STORE_ENOMEM, "out of memory");
         goto fail;

@@ -274,16 +274,21 @@ def client(server):
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "pg_only: the behaviour exists only with a database server (PostgreSQL)")
+    config.addinivalue_line(
+        "markers", "sqlite_only: the behaviour exists only with a database file (SQLite)")
 
 
 def pytest_collection_modifyitems(config, items):
-    """A pg_only test does not apply to SQLite: it is left out of the sqlite
-    run (deselected), never reported as a skip that could hide something."""
+    """A pg_only test does not apply to SQLite, a sqlite_only one not to
+    PostgreSQL: each is left out of the other run (deselected), never
+    reported as a skip that could hide something."""
     keep, drop = [], []
     for item in items:
         params = getattr(item, "callspec", None)
-        on_sqlite = params is not None and params.params.get("backend") == "sqlite"
-        (drop if on_sqlite and item.get_closest_marker("pg_only") else keep).append(item)
+        backend = params.params.get("backend") if params is not None else None
+        off = ((backend == "sqlite" and item.get_closest_marker("pg_only")) or
+               (backend == "pg" and item.get_closest_marker("sqlite_only")))
+        (drop if off else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

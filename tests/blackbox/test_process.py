@@ -348,3 +348,17 @@ def test_database_outage_health_503_and_recovery(server_factory, backend):
         time.sleep(0.1)
     for _ in range(4):  # every pooled connection works again
         assert c.get(f"/articles/{a['id']}").json() == a
+
+
+@pytest.mark.sqlite_only
+def test_second_server_on_the_same_sqlite_file_is_refused(server_factory, backend):
+    """The REST core holds its SQLite file exclusively: a second server on
+    it stops with a clear message, and the first one serves on."""
+    url = server_factory.new_db_url()
+    first = server_factory.start(db_url=url)
+    first.client.create("owned")
+    r = subprocess.run([binary(), "--port", str(free_port()), "--database-url", url,
+                        "--log-format", "text"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1, r
+    assert "held by another process" in r.stderr, r.stderr
+    assert [a["title"] for a in first.client.snapshot()] == ["owned"]
