@@ -26,7 +26,7 @@ OPTFLAGS := -O2 -g
 endif
 
 CFLAGS  := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
-           -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -MMD -MP -Ilib -Irest -I$(O)/gen \
+           -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -MMD -MP -Ilib -Irest -Igraphql -I$(O)/gen \
            $(OPTFLAGS) $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPTFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
@@ -35,18 +35,20 @@ LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c li
              lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
+GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 REST_OBJS := $(REST_SRCS:%.c=$(O)/%.o) $(REST_GEN:.c=.o)
+GQL_OBJS  := $(GQL_SRCS:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
-              test_query test_store test_breaker test_http_client
+              test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest
 
-FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http
+FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(O)/fuzzers/%)
 FUZZ_SECONDS ?= 60
 
@@ -87,13 +89,13 @@ $(BIN)/articles-rest: $(O)/rest/main.o $(REST_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Each unit test links the module it tests with the whole of lib/ and rest/.
-$(O)/tests/%: $(O)/tests/unit/%.o $(REST_OBJS) $(LIB_OBJS)
+# Each unit test links the module it tests with all the modules (not mains).
+$(O)/tests/%: $(O)/tests/unit/%.o $(GQL_OBJS) $(REST_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # libFuzzer targets (built with FUZZ=1, which selects clang).
-$(O)/fuzzers/%: $(O)/tests/fuzz/%.o $(REST_OBJS) $(LIB_OBJS)
+$(O)/fuzzers/%: $(O)/tests/fuzz/%.o $(GQL_OBJS) $(REST_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 

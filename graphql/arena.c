@@ -41,28 +41,36 @@ static arena_chunk_t *chunk_new(arena_t *a, size_t size)
     return c;
 }
 
-/* A request too large for the current chunk. Big requests get a chunk of their own, linked
- * behind the newest one so that its free space stays in use; small ones start a new chunk. */
+static void *alloc_dedicated(arena_t *a, size_t need, size_t size)
+{
+    arena_chunk_t *c = chunk_new(a, need);
+    if (!c)
+        return NULL;
+    if (a->chunks) {
+        c->prev = a->chunks->prev;
+        a->chunks->prev = c;
+    } else {
+        c->prev = NULL;
+        a->chunks = c;
+        a->next = a->end = chunk_data(c) + size;
+    }
+    return chunk_data(c);
+}
+
+/* A request too large for the current chunk. Small ones start a new chunk, doubled in size
+ * until the request is at most a quarter of it; requests too big for that even at
+ * ARENA_MAX_CHUNK get a chunk of their own, linked behind the newest one so that its free
+ * space stays in use. */
 static void *alloc_slow(arena_t *a, size_t size, size_t align)
 {
     if (size > SIZE_MAX / 2)
         return NULL;
-    size_t chunk = a->chunk_size ? a->chunk_size : ARENA_DEFAULT_CHUNK;
     size_t need = HEADER + size + align;
-    if (need > chunk / 4) {
-        arena_chunk_t *c = chunk_new(a, need);
-        if (!c)
-            return NULL;
-        if (a->chunks) {
-            c->prev = a->chunks->prev;
-            a->chunks->prev = c;
-        } else {
-            c->prev = NULL;
-            a->chunks = c;
-            a->next = a->end = chunk_data(c) + size;
-        }
-        return chunk_data(c);
-    }
+    size_t chunk = a->chunk_size ? a->chunk_size : ARENA_DEFAULT_CHUNK;
+    while (need > chunk / 4 && chunk < ARENA_MAX_CHUNK)
+        chunk *= 2;
+    if (need > chunk / 4)
+        return alloc_dedicated(a, need, size);
     if (a->limit && a->allocated < a->limit && chunk > a->limit - a->allocated)
         chunk = need > a->limit - a->allocated ? need : a->limit - a->allocated;
     arena_chunk_t *c = chunk_new(a, chunk);
@@ -72,8 +80,7 @@ static void *alloc_slow(arena_t *a, size_t size, size_t align)
     a->chunks = c;
     a->next = chunk_data(c) + size;
     a->end = (char *)c + chunk;
-    if (chunk < ARENA_MAX_CHUNK)
-        a->chunk_size = chunk * 2 < ARENA_MAX_CHUNK ? chunk * 2 : ARENA_MAX_CHUNK;
+    a->chunk_size = chunk < ARENA_MAX_CHUNK / 2 ? chunk * 2 : ARENA_MAX_CHUNK;
     return chunk_data(c);
 }
 

@@ -20,8 +20,8 @@ typedef struct walk {
 static int call_typed_enter(const walk_t *w, gql_node_t *n, gql_node_t *parent)
 {
     switch (n->kind) {
-#define ENTER_(KIND, lower, name, type)                                                      \
-    case GQL_KIND_##KIND:                                                                    \
+#define ENTER_(KIND, lower, name, type)                                                            \
+    case GQL_KIND_##KIND:                                                                          \
         return w->v->enter_##lower ? w->v->enter_##lower((type *)n, parent, w->user_data) : 0;
         GQL_AST_KINDS(ENTER_)
 #undef ENTER_
@@ -34,8 +34,8 @@ static int call_typed_enter(const walk_t *w, gql_node_t *n, gql_node_t *parent)
 static int call_typed_leave(const walk_t *w, gql_node_t *n, gql_node_t *parent)
 {
     switch (n->kind) {
-#define LEAVE_(KIND, lower, name, type)                                                      \
-    case GQL_KIND_##KIND:                                                                    \
+#define LEAVE_(KIND, lower, name, type)                                                            \
+    case GQL_KIND_##KIND:                                                                          \
         return w->v->leave_##lower ? w->v->leave_##lower((type *)n, parent, w->user_data) : 0;
         GQL_AST_KINDS(LEAVE_)
 #undef LEAVE_

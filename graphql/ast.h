@@ -75,8 +75,8 @@ typedef struct gql_variable {
 
 typedef struct gql_operation_definition {
     gql_node_t base;
-    gql_operation_type_t operation; /* the shorthand "{ ... }" is a query */
-    gql_name_t name;                /* value NULL: anonymous */
+    gql_operation_type_t operation;       /* the shorthand "{ ... }" is a query */
+    gql_name_t name;                      /* value NULL: anonymous */
     gql_node_list_t variable_definitions; /* VARIABLE_DEFINITION */
     gql_node_list_t directives;           /* DIRECTIVE */
     gql_selection_set_t *selection_set;
@@ -168,7 +168,7 @@ typedef struct gql_object_value {
 
 typedef struct gql_directive {
     gql_node_t base;
-    gql_name_t name; /* without the '@' */
+    gql_name_t name;           /* without the '@' */
     gql_node_list_t arguments; /* ARGUMENT */
 } gql_directive_t;
 
@@ -274,8 +274,8 @@ typedef int (*gql_visit_fn)(gql_node_t *node, gql_node_t *parent, void *user_dat
 typedef struct gql_visitor {
     gql_visit_fn enter;
     gql_visit_fn leave;
-#define GQL_VISITOR_FIELDS_(KIND, lower, name, type)                                         \
-    int (*enter_##lower)(type * node, gql_node_t * parent, void *user_data);                \
+#define GQL_VISITOR_FIELDS_(KIND, lower, name, type)                                               \
+    int (*enter_##lower)(type * node, gql_node_t * parent, void *user_data);                       \
     int (*leave_##lower)(type * node, gql_node_t * parent, void *user_data);
     GQL_AST_KINDS(GQL_VISITOR_FIELDS_)
 #undef GQL_VISITOR_FIELDS_

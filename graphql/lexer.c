@@ -13,26 +13,16 @@
 #define NO_LINE UINT32_MAX
 
 static const char *const kind_desc[] = {
-    [GQL_TOKEN_EOF] = "<EOF>",
-    [GQL_TOKEN_BANG] = "\"!\"",
-    [GQL_TOKEN_DOLLAR] = "\"$\"",
-    [GQL_TOKEN_AMP] = "\"&\"",
-    [GQL_TOKEN_PAREN_L] = "\"(\"",
-    [GQL_TOKEN_PAREN_R] = "\")\"",
-    [GQL_TOKEN_SPREAD] = "\"...\"",
-    [GQL_TOKEN_COLON] = "\":\"",
-    [GQL_TOKEN_EQUALS] = "\"=\"",
-    [GQL_TOKEN_AT] = "\"@\"",
-    [GQL_TOKEN_BRACKET_L] = "\"[\"",
-    [GQL_TOKEN_BRACKET_R] = "\"]\"",
-    [GQL_TOKEN_BRACE_L] = "\"{\"",
-    [GQL_TOKEN_PIPE] = "\"|\"",
-    [GQL_TOKEN_BRACE_R] = "\"}\"",
-    [GQL_TOKEN_NAME] = "Name",
-    [GQL_TOKEN_INT] = "Int",
-    [GQL_TOKEN_FLOAT] = "Float",
-    [GQL_TOKEN_STRING] = "String",
-    [GQL_TOKEN_BLOCK_STRING] = "BlockString",
+    [GQL_TOKEN_EOF] = "<EOF>",       [GQL_TOKEN_BANG] = "\"!\"",
+    [GQL_TOKEN_DOLLAR] = "\"$\"",    [GQL_TOKEN_AMP] = "\"&\"",
+    [GQL_TOKEN_PAREN_L] = "\"(\"",   [GQL_TOKEN_PAREN_R] = "\")\"",
+    [GQL_TOKEN_SPREAD] = "\"...\"",  [GQL_TOKEN_COLON] = "\":\"",
+    [GQL_TOKEN_EQUALS] = "\"=\"",    [GQL_TOKEN_AT] = "\"@\"",
+    [GQL_TOKEN_BRACKET_L] = "\"[\"", [GQL_TOKEN_BRACKET_R] = "\"]\"",
+    [GQL_TOKEN_BRACE_L] = "\"{\"",   [GQL_TOKEN_PIPE] = "\"|\"",
+    [GQL_TOKEN_BRACE_R] = "\"}\"",   [GQL_TOKEN_NAME] = "Name",
+    [GQL_TOKEN_INT] = "Int",         [GQL_TOKEN_FLOAT] = "Float",
+    [GQL_TOKEN_STRING] = "String",   [GQL_TOKEN_BLOCK_STRING] = "BlockString",
     [GQL_TOKEN_COMMENT] = "Comment",
 };
 
@@ -56,10 +46,11 @@ int gql_error_set(gql_error_t *err, arena_t *arena, int code, uint32_t line, uin
     return err->code;
 }
 
-int gql_lexer_init(gql_lexer_t *lx, const char *src, size_t len, arena_t *arena,
-                   gql_error_t *err)
+int gql_lexer_init(gql_lexer_t *lx, const char *src, size_t len, arena_t *arena, gql_error_t *err)
 {
     *lx = (gql_lexer_t){.src = src ? src : "", .line = 1, .arena = arena};
+    if (!src)
+        len = 0; /* nothing to read, whatever the length says */
     if (len > GQL_LEXER_MAX_SOURCE)
         return gql_error_set(err, arena, GQL_ELIMIT, 0, 0, 0,
                              "Syntax Error: Document is larger than %lu bytes.",
@@ -405,8 +396,7 @@ static int read_unicode_braced(gql_lexer_t *lx, uint32_t p, uint32_t *cp, uint32
 }
 
 /* The escape sequence at p (a backslash): its code point and its length in the source. */
-static int read_escape(gql_lexer_t *lx, uint32_t p, uint32_t *cp, uint32_t *size,
-                       gql_error_t *err)
+static int read_escape(gql_lexer_t *lx, uint32_t p, uint32_t *cp, uint32_t *size, gql_error_t *err)
 {
     static const char from[] = "\"\\/bfnrt";
     static const char to[] = "\"\\/\b\f\n\r\t";
@@ -555,8 +545,7 @@ static uint32_t dedent_block(const char *s, uint32_t from, uint32_t to, const bl
     return (uint32_t)(o - out);
 }
 
-static int lex_block_string(gql_lexer_t *lx, uint32_t start, gql_token_t *tok,
-                            gql_error_t *err)
+static int lex_block_string(gql_lexer_t *lx, uint32_t start, gql_token_t *tok, gql_error_t *err)
 {
     begin(lx, tok, GQL_TOKEN_BLOCK_STRING, start);
     block_info_t bi = {.common = UINT32_MAX, .first = NO_LINE, .last = 0};
@@ -618,10 +607,10 @@ static bool is_bom(const gql_lexer_t *lx, uint32_t p)
 static int lex_token(gql_lexer_t *lx, uint32_t p, gql_token_t *tok, gql_error_t *err)
 {
     static const gql_token_kind_t single[128] = {
-        ['!'] = GQL_TOKEN_BANG,      ['$'] = GQL_TOKEN_DOLLAR,    ['&'] = GQL_TOKEN_AMP,
-        ['('] = GQL_TOKEN_PAREN_L,   [')'] = GQL_TOKEN_PAREN_R,   [':'] = GQL_TOKEN_COLON,
-        ['='] = GQL_TOKEN_EQUALS,    ['@'] = GQL_TOKEN_AT,        ['['] = GQL_TOKEN_BRACKET_L,
-        [']'] = GQL_TOKEN_BRACKET_R, ['{'] = GQL_TOKEN_BRACE_L,   ['|'] = GQL_TOKEN_PIPE,
+        ['!'] = GQL_TOKEN_BANG,      ['$'] = GQL_TOKEN_DOLLAR,  ['&'] = GQL_TOKEN_AMP,
+        ['('] = GQL_TOKEN_PAREN_L,   [')'] = GQL_TOKEN_PAREN_R, [':'] = GQL_TOKEN_COLON,
+        ['='] = GQL_TOKEN_EQUALS,    ['@'] = GQL_TOKEN_AT,      ['['] = GQL_TOKEN_BRACKET_L,
+        [']'] = GQL_TOKEN_BRACKET_R, ['{'] = GQL_TOKEN_BRACE_L, ['|'] = GQL_TOKEN_PIPE,
         ['}'] = GQL_TOKEN_BRACE_R,
     };
     int c = at(lx, p);

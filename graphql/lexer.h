@@ -96,8 +96,7 @@ typedef struct gql_lexer {
 
 /* Prepares lx to read src[0..len) (borrowed: it must outlive the tokens). Returns 0, or
  * GQL_ELIMIT when len is above GQL_LEXER_MAX_SOURCE. src may be NULL when len is 0. */
-int gql_lexer_init(gql_lexer_t *lx, const char *src, size_t len, arena_t *arena,
-                   gql_error_t *err);
+int gql_lexer_init(gql_lexer_t *lx, const char *src, size_t len, arena_t *arena, gql_error_t *err);
 
 /* Reads the next token into tok. Ignored tokens (white space, line terminators, commas,
  * comments unless kept, byte order marks) are skipped. Returns 0, or GQL_ESYNTAX / GQL_ENOMEM

@@ -63,9 +63,9 @@ static bool has_text(gql_token_kind_t kind)
 
 /* graphql-js's getTokenDesc: the kind, and the value in quotes when the token has one. */
 #define TOKEN_DESC_FMT "%s%s%.*s%s"
-#define TOKEN_DESC_ARGS(t)                                                                   \
-    gql_token_kind_desc((t)->kind), has_text((t)->kind) ? " \"" : "",                       \
-        has_text((t)->kind) ? (int)(t)->len : 0, has_text((t)->kind) ? (t)->value : "",      \
+#define TOKEN_DESC_ARGS(t)                                                                         \
+    gql_token_kind_desc((t)->kind), has_text((t)->kind) ? " \"" : "",                              \
+        has_text((t)->kind) ? (int)(t)->len : 0, has_text((t)->kind) ? (t)->value : "",            \
         has_text((t)->kind) ? "\"" : ""
 
 static void *unexpected(parser_t *p, const gql_token_t *t)
@@ -154,8 +154,9 @@ static int expect_keyword(parser_t *p, const char *kw)
 {
     if (is_keyword(&p->tok, kw))
         return advance(p);
-    return fail_at(p, &p->tok, GQL_ESYNTAX, "Syntax Error: Expected \"%s\", found " TOKEN_DESC_FMT ".",
-                   kw, TOKEN_DESC_ARGS(&p->tok));
+    return fail_at(p, &p->tok, GQL_ESYNTAX,
+                   "Syntax Error: Expected \"%s\", found " TOKEN_DESC_FMT ".", kw,
+                   TOKEN_DESC_ARGS(&p->tok));
 }
 
 static int optional_keyword(parser_t *p, const char *kw)
@@ -205,7 +206,7 @@ static int push(parser_t *p, gql_node_t *n)
     if (p->top == p->cap) {
         size_t cap = p->cap * 2;
         gql_node_t **s = p->stack == p->inline_stack ? malloc(cap * sizeof *s)
-                                                      : realloc(p->stack, cap * sizeof *s);
+                                                     : realloc(p->stack, cap * sizeof *s);
         if (!s)
             return oom(p), GQL_ENOMEM;
         if (p->stack == p->inline_stack)
@@ -257,8 +258,8 @@ static int items_until(parser_t *p, item_fn fn, bool flag, gql_token_kind_t clos
 }
 
 /* open item+ close */
-static int many(parser_t *p, gql_token_kind_t open, item_fn fn, bool flag,
-                gql_token_kind_t close, gql_node_list_t *out)
+static int many(parser_t *p, gql_token_kind_t open, item_fn fn, bool flag, gql_token_kind_t close,
+                gql_node_list_t *out)
 {
     if (expect(p, open) < 0)
         return p->err->code;
@@ -408,8 +409,9 @@ static gql_node_t *refuse_variable(parser_t *p)
         return NULL;
     if (!peek(p, GQL_TOKEN_NAME))
         return unexpected(p, &dollar);
-    fail_at(p, &dollar, GQL_ESYNTAX, "Syntax Error: Unexpected variable \"$%.*s\" in constant value.",
-            (int)p->tok.len, p->tok.value);
+    fail_at(p, &dollar, GQL_ESYNTAX,
+            "Syntax Error: Unexpected variable \"$%.*s\" in constant value.", (int)p->tok.len,
+            p->tok.value);
     return NULL;
 }
 
@@ -544,8 +546,8 @@ static gql_node_t *parse_operation_definition(parser_t *p)
     if (!peek(p, GQL_TOKEN_BRACE_L)) {
         if (parse_operation_type(p, &o->operation) < 0 ||
             (peek(p, GQL_TOKEN_NAME) && parse_name(p, &o->name) < 0) ||
-            optional_many(p, GQL_TOKEN_PAREN_L, parse_variable_definition, false,
-                          GQL_TOKEN_PAREN_R, &o->variable_definitions) < 0 ||
+            optional_many(p, GQL_TOKEN_PAREN_L, parse_variable_definition, false, GQL_TOKEN_PAREN_R,
+                          &o->variable_definitions) < 0 ||
             parse_directives(p, false, &o->directives) < 0)
             return NULL;
     }
@@ -601,8 +603,7 @@ static gql_node_t *parse_fragment(parser_t *p)
         return done(p, s);
     }
     gql_inline_fragment_t *f = node_new(p, GQL_KIND_INLINE_FRAGMENT, sizeof *f, &start);
-    if (!f ||
-        (on && !(f->type_condition = (gql_named_type_t *)parse_named_type(p, false))) ||
+    if (!f || (on && !(f->type_condition = (gql_named_type_t *)parse_named_type(p, false))) ||
         parse_directives(p, false, &f->directives) < 0 ||
         !(f->selection_set = parse_selection_set(p)))
         return NULL;
@@ -729,13 +730,13 @@ static gql_node_t *parse_enum_value_definition(parser_t *p, bool unused)
 {
     (void)unused;
     gql_loc_t start = loc_here(p);
-    gql_enum_value_definition_t *d =
-        node_new(p, GQL_KIND_ENUM_VALUE_DEFINITION, sizeof *d, &start);
+    gql_enum_value_definition_t *d = node_new(p, GQL_KIND_ENUM_VALUE_DEFINITION, sizeof *d, &start);
     if (!d || parse_description(p, &d->description) < 0)
         return NULL;
     if (text_is(&p->tok, "true") || text_is(&p->tok, "false") || text_is(&p->tok, "null")) {
         fail_at(p, &p->tok, GQL_ESYNTAX,
-                "Syntax Error: " TOKEN_DESC_FMT " is reserved and cannot be used for an enum value.",
+                "Syntax Error: " TOKEN_DESC_FMT
+                " is reserved and cannot be used for an enum value.",
                 TOKEN_DESC_ARGS(&p->tok));
         return NULL;
     }
@@ -750,8 +751,8 @@ static int parse_type_body(parser_t *p, gql_type_definition_t *t, gql_kind_t def
     switch (def_kind) {
     case GQL_KIND_OBJECT_TYPE_DEFINITION:
     case GQL_KIND_INTERFACE_TYPE_DEFINITION:
-        return optional_many(p, GQL_TOKEN_BRACE_L, parse_field_definition, false,
-                             GQL_TOKEN_BRACE_R, &t->fields);
+        return optional_many(p, GQL_TOKEN_BRACE_L, parse_field_definition, false, GQL_TOKEN_BRACE_R,
+                             &t->fields);
     case GQL_KIND_UNION_TYPE_DEFINITION: {
         int r = optional(p, GQL_TOKEN_EQUALS);
         return r <= 0 ? r : delimited_many(p, GQL_TOKEN_PIPE, parse_named_type, &t->types);
@@ -804,8 +805,7 @@ static gql_node_t *parse_type_definition(parser_t *p, int which, bool ext)
     if (def_kind == GQL_KIND_OBJECT_TYPE_DEFINITION ||
         def_kind == GQL_KIND_INTERFACE_TYPE_DEFINITION) {
         int r = optional_keyword(p, "implements");
-        if (r < 0 ||
-            (r && delimited_many(p, GQL_TOKEN_AMP, parse_named_type, &t->interfaces) < 0))
+        if (r < 0 || (r && delimited_many(p, GQL_TOKEN_AMP, parse_named_type, &t->interfaces) < 0))
             return NULL;
     }
     if (parse_directives(p, true, &t->directives) < 0 || parse_type_body(p, t, def_kind) < 0)
@@ -819,10 +819,25 @@ static gql_node_t *parse_type_definition(parser_t *p, int which, bool ext)
 static bool is_directive_location(const gql_token_t *t)
 {
     static const char *const locations[] = {
-        "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
-        "INLINE_FRAGMENT", "VARIABLE_DEFINITION", "SCHEMA", "SCALAR", "OBJECT",
-        "FIELD_DEFINITION", "ARGUMENT_DEFINITION", "INTERFACE", "UNION", "ENUM", "ENUM_VALUE",
-        "INPUT_OBJECT", "INPUT_FIELD_DEFINITION",
+        "QUERY",
+        "MUTATION",
+        "SUBSCRIPTION",
+        "FIELD",
+        "FRAGMENT_DEFINITION",
+        "FRAGMENT_SPREAD",
+        "INLINE_FRAGMENT",
+        "VARIABLE_DEFINITION",
+        "SCHEMA",
+        "SCALAR",
+        "OBJECT",
+        "FIELD_DEFINITION",
+        "ARGUMENT_DEFINITION",
+        "INTERFACE",
+        "UNION",
+        "ENUM",
+        "ENUM_VALUE",
+        "INPUT_OBJECT",
+        "INPUT_FIELD_DEFINITION",
     };
     for (size_t i = 0; i < sizeof locations / sizeof locations[0]; i++)
         if (is_keyword(t, locations[i]))
@@ -846,9 +861,9 @@ static gql_node_t *parse_directive_definition(parser_t *p)
 {
     gql_loc_t start = loc_here(p);
     gql_directive_definition_t *d = node_new(p, GQL_KIND_DIRECTIVE_DEFINITION, sizeof *d, &start);
-    if (!d || parse_description(p, &d->description) < 0 ||
-        expect_keyword(p, "directive") < 0 || expect(p, GQL_TOKEN_AT) < 0 ||
-        parse_name(p, &d->name) < 0 || parse_argument_definitions(p, &d->arguments) < 0)
+    if (!d || parse_description(p, &d->description) < 0 || expect_keyword(p, "directive") < 0 ||
+        expect(p, GQL_TOKEN_AT) < 0 || parse_name(p, &d->name) < 0 ||
+        parse_argument_definitions(p, &d->arguments) < 0)
         return NULL;
     int r = optional_keyword(p, "repeatable");
     if (r < 0 || expect_keyword(p, "on") < 0 ||
@@ -912,8 +927,7 @@ static gql_node_t *parse_definition(parser_t *p, bool unused)
                     "type definitions.");
             return NULL;
         }
-        if (is_keyword(kw, "query") || is_keyword(kw, "mutation") ||
-            is_keyword(kw, "subscription"))
+        if (is_keyword(kw, "query") || is_keyword(kw, "mutation") || is_keyword(kw, "subscription"))
             return parse_operation_definition(p);
         if (is_keyword(kw, "fragment"))
             return parse_fragment_definition(p);
@@ -977,8 +991,8 @@ int gql_parse(const char *src, size_t len, const gql_parse_options_t *opt, arena
         return err->code;
     gql_loc_t start = {1, 1, 0, 0};
     gql_document_t *doc = node_new(&p, GQL_KIND_DOCUMENT, sizeof *doc, &start);
-    if (doc && items_until(&p, parse_definition, false, GQL_TOKEN_EOF, false,
-                           &doc->definitions) == 0)
+    if (doc &&
+        items_until(&p, parse_definition, false, GQL_TOKEN_EOF, false, &doc->definitions) == 0)
         *out = done(&p, doc);
     parser_end(&p);
     return *out ? 0 : err->code;

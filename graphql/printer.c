@@ -65,8 +65,8 @@ static size_t utf16_length(const char *s, size_t n)
 /* graphql-js's printString: JSON-like escapes for controls, C1 controls, '"' and '\'. */
 static void print_quoted(printer_t *pr, const char *s, size_t n)
 {
-    static const char short_escape[32] = {['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n',
-                                          ['\f'] = 'f', ['\r'] = 'r'};
+    static const char short_escape[32] = {
+        ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     buf_t *out = pr->out;
     buf_putc(out, '"');
     size_t run = 0;
@@ -145,8 +145,8 @@ static void print_block_string(printer_t *pr, const char *s, size_t n)
     bool trailing_quote = n > 0 && s[n - 1] == '"' && !trailing_triple;
     bool trailing_slash = n > 0 && s[n - 1] == '\\';
     bool force_trailing = trailing_quote || trailing_slash;
-    bool multiple = !single_line || utf16_length(s, n) > 70 || force_trailing ||
-                    force_leading || trailing_triple;
+    bool multiple = !single_line || utf16_length(s, n) > 70 || force_trailing || force_leading ||
+                    trailing_triple;
     bool skip_leading = single_line && n > 0 && is_white(s[0]);
     emits(pr, "\"\"\"");
     if ((multiple && !skip_leading) || force_leading)
@@ -243,7 +243,8 @@ static void print_field_args(printer_t *pr, const gql_field_t *f)
         return;
     buf_t line = {0};
     print_args_line(&f->arguments, &line);
-    size_t length = utf16_length(f->name.value, f->name.len) + 2 + utf16_length(line.data, line.len);
+    size_t length =
+        utf16_length(f->name.value, f->name.len) + 2 + utf16_length(line.data, line.len);
     if (f->alias.value)
         length += utf16_length(f->alias.value, f->alias.len) + 2;
     print_args(pr, &f->arguments, &line, length > MAX_LINE_LENGTH);

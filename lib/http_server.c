@@ -27,6 +27,11 @@ struct http_server {
     bool quiesced;
 };
 
+/* Memory per connection: the request line and headers must fit (a larger
+ * header gets 431, a longer URI 414), and libmicrohttpd clears it for
+ * every request, so smaller is faster. */
+#define HTTP_CONNECTION_MEMORY (16 * 1024)
+
 /* Bodies from this size on are followed by malloc_trim(). */
 #define HTTP_TRIM_AFTER_BYTES (64 * 1024)
 
@@ -330,14 +335,15 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, char
         flags |= MHD_USE_IPv6;
     s->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
+        /* First, so that what the options below make it say goes to our log. */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        /* libmicrohttpd warns about a pool of one; 1 means its own thread. */
+        /* A "pool" of one is the daemon's own thread (libmicrohttpd notes it). */
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 1 ? threads : 0),
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
         MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
         MHD_OPTION_END);
     if (!s->daemon) {

@@ -63,8 +63,8 @@ static gql_token_t first(const char *src)
 static void check_value(const gql_token_t *t, const char *value, size_t len)
 {
     if (t->len != len || memcmp(t->value, value, len) != 0)
-        fail_msg("value \"%.*s\" (%u bytes), expected \"%.*s\" (%zu bytes)", (int)t->len,
-                 t->value, t->len, (int)len, value, len);
+        fail_msg("value \"%.*s\" (%u bytes), expected \"%.*s\" (%zu bytes)", (int)t->len, t->value,
+                 t->len, (int)len, value, len);
 }
 
 static void check_token(const char *src, gql_token_kind_t kind, const char *value)
@@ -112,10 +112,10 @@ static void test_punctuators(void **state)
 {
     (void)state;
     static const gql_token_kind_t kinds[] = {
-        GQL_TOKEN_BANG,      GQL_TOKEN_DOLLAR,    GQL_TOKEN_AMP,     GQL_TOKEN_PAREN_L,
-        GQL_TOKEN_PAREN_R,   GQL_TOKEN_SPREAD,    GQL_TOKEN_COLON,   GQL_TOKEN_EQUALS,
-        GQL_TOKEN_AT,        GQL_TOKEN_BRACKET_L, GQL_TOKEN_BRACKET_R, GQL_TOKEN_BRACE_L,
-        GQL_TOKEN_PIPE,      GQL_TOKEN_BRACE_R,   GQL_TOKEN_EOF,
+        GQL_TOKEN_BANG,    GQL_TOKEN_DOLLAR,    GQL_TOKEN_AMP,       GQL_TOKEN_PAREN_L,
+        GQL_TOKEN_PAREN_R, GQL_TOKEN_SPREAD,    GQL_TOKEN_COLON,     GQL_TOKEN_EQUALS,
+        GQL_TOKEN_AT,      GQL_TOKEN_BRACKET_L, GQL_TOKEN_BRACKET_R, GQL_TOKEN_BRACE_L,
+        GQL_TOKEN_PIPE,    GQL_TOKEN_BRACE_R,   GQL_TOKEN_EOF,
     };
     const char *src = "! $ & ( ) ... : = @ [ ] { | }";
     static const uint32_t columns[] = {1, 3, 5, 7, 9, 11, 15, 17, 19, 21, 23, 25, 27, 29, 30};
@@ -127,7 +127,8 @@ static void test_punctuators(void **state)
         assert_int_equal(t.line, 1);
         assert_int_equal(t.column, columns[i]);
         assert_int_equal(t.start, columns[i] - 1);
-        assert_int_equal(t.end, columns[i] - 1 + (kinds[i] == GQL_TOKEN_SPREAD ? 3 : kinds[i] != GQL_TOKEN_EOF));
+        assert_int_equal(t.end, columns[i] - 1 +
+                                    (kinds[i] == GQL_TOKEN_SPREAD ? 3 : kinds[i] != GQL_TOKEN_EOF));
         assert_null(t.value);
     }
 }
@@ -164,8 +165,7 @@ static void test_ints(void **state)
     check_token("0", GQL_TOKEN_INT, "0");
     check_token("-0", GQL_TOKEN_INT, "-0");
     check_token("9", GQL_TOKEN_INT, "9");
-    check_token("123456789012345678901234567890", GQL_TOKEN_INT,
-                "123456789012345678901234567890");
+    check_token("123456789012345678901234567890", GQL_TOKEN_INT, "123456789012345678901234567890");
     check_token("1)", GQL_TOKEN_INT, "1");
     check_token("1,2", GQL_TOKEN_INT, "1");
 }
@@ -174,9 +174,9 @@ static void test_floats(void **state)
 {
     (void)state;
     static const char *const floats[] = {
-        "4.123",    "-4.123",    "0.123",      "123e4",     "123E4",     "123e-4",
-        "123e+4",   "-1.123e4",  "-1.123E4",   "-1.123e-4", "-1.123e+4", "-1.123e4567",
-        "0e0",      "0.0",       "-0.0e-0",
+        "4.123",     "-4.123",      "0.123",    "123e4",    "123E4",
+        "123e-4",    "123e+4",      "-1.123e4", "-1.123E4", "-1.123e-4",
+        "-1.123e+4", "-1.123e4567", "0e0",      "0.0",      "-0.0e-0",
     };
     for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++)
         check_token(floats[i], GQL_TOKEN_FLOAT, floats[i]);
@@ -258,7 +258,10 @@ static void test_strings(void **state)
                  "unescaped maximal unicode outside BMP \xf4\x8f\xbf\xbf");
     check_string("\"caf\xc3\xa9 \xe2\x82\xac\"", "caf\xc3\xa9 \xe2\x82\xac");
     /* control characters are source characters since the October 2021 edition */
-    check_string("\"a\x01" "b\x7f\"", "a\x01" "b\x7f");
+    check_string("\"a\x01"
+                 "b\x7f\"",
+                 "a\x01"
+                 "b\x7f");
     check_string("\"tab\there\"", "tab\there");
 }
 
@@ -309,12 +312,11 @@ static void test_string_errors(void **state)
         {"\"bad \\u{FXXX} esc\"", "Invalid Unicode escape sequence: \"\\u{FX\".", 6},
         {"\"bad \\u{FFFF esc\"", "Invalid Unicode escape sequence: \"\\u{FFFF \".", 6},
         {"\"bad \\u{FFFF\"", "Invalid Unicode escape sequence: \"\\u{FFFF\"\".", 6},
-        {"\"too high \\u{110000} esc\"", "Invalid Unicode escape sequence: \"\\u{110000}\".",
-         11},
+        {"\"too high \\u{110000} esc\"", "Invalid Unicode escape sequence: \"\\u{110000}\".", 11},
         {"\"way too high \\u{12345678} esc\"",
          "Invalid Unicode escape sequence: \"\\u{12345678}\".", 15},
-        {"\"too long \\u{000000000} esc\"",
-         "Invalid Unicode escape sequence: \"\\u{000000000\".", 11},
+        {"\"too long \\u{000000000} esc\"", "Invalid Unicode escape sequence: \"\\u{000000000\".",
+         11},
         {"\"bad surrogate \\uDEAD\"", "Invalid Unicode escape sequence: \"\\uDEAD\".", 16},
         {"\"bad high surrogate pair \\uDEAD\\uDEAD\"",
          "Invalid Unicode escape sequence: \"\\uDEAD\".", 26},
@@ -323,10 +325,8 @@ static void test_string_errors(void **state)
         {"\"unpaired \\uD83D\"", "Invalid Unicode escape sequence: \"\\uD83D\".", 11},
         {"\"unpaired \\uD83Dx\"", "Invalid Unicode escape sequence: \"\\uD83D\".", 11},
         {"\"unpaired \\uD83D\\u0041\"", "Invalid Unicode escape sequence: \"\\uD83D\".", 11},
-        {"\"bad surrogate \\u{DEAD} esc\"", "Invalid Unicode escape sequence: \"\\u{DEAD}\".",
-         16},
-        {"\"braces \\u{D83D}\\u{DE00} esc\"",
-         "Invalid Unicode escape sequence: \"\\u{D83D}\".", 9},
+        {"\"bad surrogate \\u{DEAD} esc\"", "Invalid Unicode escape sequence: \"\\u{DEAD}\".", 16},
+        {"\"braces \\u{D83D}\\u{DE00} esc\"", "Invalid Unicode escape sequence: \"\\u{D83D}\".", 9},
         {"\"mixed \\uD83D\\u{DE00}\"", "Invalid Unicode escape sequence: \"\\uD83D\".", 8},
         {"\"\xf0\x9f\x98\x80 \\q\"", "Invalid character escape sequence: \"\\q\".", 5},
     };
@@ -365,8 +365,7 @@ static void test_block_strings(void **state)
     check_block("\"\"\"\\\"\"\"\\\"\"\"\"\"\"", "\"\"\"\"\"\"");
     check_block("\"\"\"multi\nline\"\"\"", "multi\nline");
     check_block("\"\"\"multi\rline\r\nnormalized\"\"\"", "multi\nline\nnormalized");
-    check_block("\"\"\"unescaped \\n\\r\\b\\t\\f\\u1234\"\"\"",
-                "unescaped \\n\\r\\b\\t\\f\\u1234");
+    check_block("\"\"\"unescaped \\n\\r\\b\\t\\f\\u1234\"\"\"", "unescaped \\n\\r\\b\\t\\f\\u1234");
     check_block("\"\"\"unescaped unicode outside BMP \xf0\x9f\x98\x80\"\"\"",
                 "unescaped unicode outside BMP \xf0\x9f\x98\x80");
     check_block("\"\"\"slashes \\\\ \\/\"\"\"", "slashes \\\\ \\/");
@@ -481,7 +480,8 @@ static void test_byte_order_mark(void **state)
 
     /* ignored anywhere outside strings, as the specification says */
     gql_lexer_t lx;
-    const char *src = "a\xef\xbb\xbf" "b";
+    const char *src = "a\xef\xbb\xbf"
+                      "b";
     start(&lx, src, strlen(src));
     next_ok(&lx);
     t = next_ok(&lx);
@@ -521,8 +521,8 @@ static void check_position(const char *src, int index, uint32_t line, uint32_t c
     for (int i = 0; i < index; i++)
         t = next_ok(&lx);
     if (t.line != line || t.column != column)
-        fail_msg("token %d of \"%s\" at %u:%u, expected %u:%u", index, src, t.line, t.column,
-                 line, column);
+        fail_msg("token %d of \"%s\" at %u:%u, expected %u:%u", index, src, t.line, t.column, line,
+                 column);
 }
 
 static void test_line_terminators(void **state)
@@ -557,9 +557,10 @@ static void test_utf16_columns(void **state)
     assert_int_equal(t.column, 3);
     /* errors are placed the same way */
     check_error("\"\xf0\x9f\x98\x80\" ~", "Syntax Error: Unexpected character: \"~\".", 1, 6);
-    check_error("\"\xf0\x9f\x98\x80 \\z\"", "Syntax Error: Invalid character escape sequence: \"\\z\".", 1, 5);
-    check_error("\"\"\"\n\xf0\x9f\x98\x80\"\"\" \"\xc3\xa9", "Syntax Error: Unterminated string.", 2,
-                9);
+    check_error("\"\xf0\x9f\x98\x80 \\z\"",
+                "Syntax Error: Invalid character escape sequence: \"\\z\".", 1, 5);
+    check_error("\"\"\"\n\xf0\x9f\x98\x80\"\"\" \"\xc3\xa9", "Syntax Error: Unterminated string.",
+                2, 9);
 }
 
 /* ---- invalid input ---- */
@@ -587,8 +588,8 @@ static void test_nul_bytes(void **state)
     check_error_n(S("a\0b"), "Syntax Error: Unexpected character: U+0000.", 1, 2);
     check_error_n(S("{ a }\0"), "Syntax Error: Unexpected character: U+0000.", 1, 6);
     check_error_n(S("\"\0\""), "Syntax Error: Invalid character within String: U+0000.", 1, 2);
-    check_error_n(S("\"\"\"\0\"\"\""), "Syntax Error: Invalid character within String: U+0000.",
-                  1, 4);
+    check_error_n(S("\"\"\"\0\"\"\""), "Syntax Error: Invalid character within String: U+0000.", 1,
+                  4);
     check_error_n(S("# \0\n"), "Syntax Error: Unexpected character: U+0000.", 1, 3);
 }
 
@@ -602,23 +603,25 @@ static void test_invalid_utf8(void **state)
     } cases[] = {
         {"\xff", 1, 0xFF},
         {"\x80", 1, 0x80},
-        {"\xc3", 1, 0xC3},                 /* cut short by the end */
-        {"\xc3(", 1, 0xC3},                /* cut short by ASCII */
-        {"\xc0\xaf", 1, 0xC0},             /* overlong '/' */
-        {"\xe0\x80\xaf", 1, 0xE0},         /* overlong */
-        {"\xed\xa0\x80", 1, 0xED},         /* a surrogate, U+D800 */
-        {"\xf4\x90\x80\x80", 1, 0xF4},     /* above U+10FFFF */
+        {"\xc3", 1, 0xC3},             /* cut short by the end */
+        {"\xc3(", 1, 0xC3},            /* cut short by ASCII */
+        {"\xc0\xaf", 1, 0xC0},         /* overlong '/' */
+        {"\xe0\x80\xaf", 1, 0xE0},     /* overlong */
+        {"\xed\xa0\x80", 1, 0xED},     /* a surrogate, U+D800 */
+        {"\xf4\x90\x80\x80", 1, 0xF4}, /* above U+10FFFF */
         {"\xf5\x80\x80\x80", 1, 0xF5},
-        {"abc\xff", 4, 0xFF},              /* right after a name */
-        {"1\xff", 2, 0xFF},                /* right after a number */
-        {"1.\xff", 3, 0xFF},               /* where a digit must be */
-        {"\"a\xff" "b\"", 3, 0xFF},        /* inside a string */
-        {"\"\xc3\xa9\xc3\"", 3, 0xC3},     /* after a valid character */
-        {"\"\xf0\x9f\x98\"", 2, 0xF0},     /* a four-byte sequence cut short */
-        {"\"\\\xff\"", 3, 0xFF},           /* as an escaped character */
-        {"\"\\u12\xff\"", 6, 0xFF},        /* inside a \u escape */
-        {"\"\"\"a\xfe\"\"\"", 5, 0xFE},    /* inside a block string */
-        {"# \xff\n", 3, 0xFF},             /* inside a comment */
+        {"abc\xff", 4, 0xFF}, /* right after a name */
+        {"1\xff", 2, 0xFF},   /* right after a number */
+        {"1.\xff", 3, 0xFF},  /* where a digit must be */
+        {"\"a\xff"
+         "b\"",
+         3, 0xFF},                      /* inside a string */
+        {"\"\xc3\xa9\xc3\"", 3, 0xC3},  /* after a valid character */
+        {"\"\xf0\x9f\x98\"", 2, 0xF0},  /* a four-byte sequence cut short */
+        {"\"\\\xff\"", 3, 0xFF},        /* as an escaped character */
+        {"\"\\u12\xff\"", 6, 0xFF},     /* inside a \u escape */
+        {"\"\"\"a\xfe\"\"\"", 5, 0xFE}, /* inside a block string */
+        {"# \xff\n", 3, 0xFF},          /* inside a comment */
         {"\"\"\"\n\n\xff\"\"\"", 1, 0xFF},
     };
     char expected[64];
