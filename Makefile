@@ -35,7 +35,8 @@ LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c li
              lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
-GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c
+GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
+             graphql/request.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -43,7 +44,8 @@ REST_OBJS := $(REST_SRCS:%.c=$(O)/%.o) $(REST_GEN:.c=.o)
 GQL_OBJS  := $(GQL_SRCS:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
-              test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser
+              test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
+              test_gql_request
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest
