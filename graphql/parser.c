@@ -360,14 +360,20 @@ static gql_node_t *parse_list_value(parser_t *p, bool is_const)
     return done(p, l);
 }
 
-static gql_node_t *parse_object_field(parser_t *p, bool is_const)
+/* "name: value", the shape of an argument and of an object field. */
+static gql_node_t *parse_pair(parser_t *p, gql_kind_t kind, bool is_const)
 {
     gql_loc_t start = loc_here(p);
-    gql_object_field_t *f = node_new(p, GQL_KIND_OBJECT_FIELD, sizeof *f, &start);
-    if (!f || parse_name(p, &f->name) < 0 || expect(p, GQL_TOKEN_COLON) < 0 ||
-        !(f->value = parse_value(p, is_const)))
+    gql_argument_t *a = node_new(p, kind, sizeof *a, &start);
+    if (!a || parse_name(p, &a->name) < 0 || expect(p, GQL_TOKEN_COLON) < 0 ||
+        !(a->value = parse_value(p, is_const)))
         return NULL;
-    return done(p, f);
+    return done(p, a);
+}
+
+static gql_node_t *parse_object_field(parser_t *p, bool is_const)
+{
+    return parse_pair(p, GQL_KIND_OBJECT_FIELD, is_const);
 }
 
 static gql_node_t *parse_object_value(parser_t *p, bool is_const)
@@ -467,12 +473,7 @@ static gql_node_t *parse_type_ref(parser_t *p, bool unused)
 
 static gql_node_t *parse_argument(parser_t *p, bool is_const)
 {
-    gql_loc_t start = loc_here(p);
-    gql_argument_t *a = node_new(p, GQL_KIND_ARGUMENT, sizeof *a, &start);
-    if (!a || parse_name(p, &a->name) < 0 || expect(p, GQL_TOKEN_COLON) < 0 ||
-        !(a->value = parse_value(p, is_const)))
-        return NULL;
-    return done(p, a);
+    return parse_pair(p, GQL_KIND_ARGUMENT, is_const);
 }
 
 static int parse_arguments(parser_t *p, bool is_const, gql_node_list_t *out)
