@@ -36,7 +36,8 @@ LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c li
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
 GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
-             graphql/request.c
+             graphql/request.c graphql/schema.c graphql/validate.c graphql/validate_rules.c \
+             graphql/validate_values.c graphql/validate_overlap.c graphql/validate_util.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -45,12 +46,12 @@ GQL_OBJS  := $(GQL_SRCS:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
-              test_gql_request
+              test_gql_request test_gql_schema test_gql_validate
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest
 
-FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse
+FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse fuzz_gql_validate
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(O)/fuzzers/%)
 FUZZ_SECONDS ?= 60
 

@@ -16,12 +16,14 @@
 
 #include "arena.h"
 
-/* Error codes of the GraphQL front end (negative, as every error code of the project). */
+/* Error codes of the GraphQL engine (negative, as every error code of the project). */
 enum {
     GQL_ESYNTAX = -1,        /* not GraphQL: lexical or grammar error, invalid UTF-8 */
     GQL_ELIMIT = -2,         /* a limit of gql_parse_options_t was exceeded */
     GQL_ENOMEM = -3,         /* the arena ran out of memory (or reached its limit) */
     GQL_ENOTEXECUTABLE = -4, /* a type-system definition where only operations are allowed */
+    GQL_ESCHEMA = -5,        /* the SDL parsed but does not make a valid schema */
+    GQL_EINVALID = -6,       /* the document fails validation (the errors are in the result) */
 };
 
 typedef struct gql_error {
