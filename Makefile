@@ -55,8 +55,8 @@ FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse fuzz_
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(O)/fuzzers/%)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all help run test unit blackbox bench bench-smoke check-prometheus fuzz fuzz-run fuzz-smoke \
-        clean deps
+.PHONY: all help run test unit blackbox bench bench-smoke check-prometheus check-kafka fuzz \
+        fuzz-run fuzz-smoke clean deps
 all: $(PROGRAMS)
 
 help:
@@ -136,9 +136,14 @@ check-prometheus:
 	promtool check rules prometheus/rules.yml
 	promtool test rules tests/prometheus/rules_test.yml
 
+# The real Kafka broker the sync tests use: fetched from Maven Central into a
+# cache outside the repository, started in KRaft mode, checked with kcat.
+check-kafka:
+	sh tests/scripts/test_kafka_script.sh
+
 # The whole suite: release build, then the same again under the sanitizers.
 test: deps
-	$(MAKE) check-prometheus all unit blackbox bench-smoke
+	$(MAKE) check-prometheus check-kafka all unit blackbox bench-smoke
 	$(MAKE) SAN=1 all unit blackbox
 	$(MAKE) fuzz-smoke
 
