@@ -37,7 +37,8 @@ REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
 GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
              graphql/request.c graphql/schema.c graphql/validate.c graphql/validate_rules.c \
-             graphql/validate_values.c graphql/validate_overlap.c graphql/validate_util.c
+             graphql/validate_values.c graphql/validate_overlap.c graphql/validate_util.c \
+             graphql/values.c graphql/introspection.c graphql/execute.c graphql/resolvers.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
@@ -46,7 +47,8 @@ GQL_OBJS  := $(GQL_SRCS:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
-              test_gql_request test_gql_schema test_gql_validate
+              test_gql_request test_gql_schema test_gql_validate test_gql_execute \
+              test_gql_resolvers
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest

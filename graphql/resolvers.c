@@ -1,0 +1,364 @@
+/* resolvers.c - REST-backed resolvers of the articles schema; see
+ * resolvers.h. */
+#include "resolvers.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "num.h"
+
+/* One GET of this request, kept so that identical GETs are made once. */
+struct fetched {
+    char *path;
+    http_call_t call;
+};
+
+/* ---- REST answers to GraphQL values ------------------------------------- */
+
+/* The GraphQL shape of a REST article: ids as strings, camelCase times. */
+static cJSON *article_value(const cJSON *rest)
+{
+    static const char *const names[][2] = {{"title", "title"},
+                                           {"content", "content"},
+                                           {"author", "author"},
+                                           {"created_at", "createdAt"},
+                                           {"updated_at", "updatedAt"}};
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(rest, "id");
+    if (!cJSON_IsObject(rest) || !cJSON_IsNumber(id))
+        return NULL;
+    cJSON *out = cJSON_CreateObject();
+    char idtxt[24];
+    snprintf(idtxt, sizeof idtxt, "%.0f", id->valuedouble);
+    cJSON_AddStringToObject(out, "id", idtxt);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(rest, names[i][0]);
+        cJSON_AddItemToObject(out, names[i][1], v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+    }
+    return out;
+}
+
+/* The detail of a problem+json answer, for the client's error message. */
+static const char *problem_detail(const http_call_t *call, char *tmp, size_t tmplen)
+{
+    json_error_t jerr;
+    cJSON *p = json_parse(call->response.data, call->response.len, &jerr);
+    const cJSON *d = p ? cJSON_GetObjectItemCaseSensitive(p, "detail") : NULL;
+    snprintf(tmp, tmplen, "%s", cJSON_IsString(d) ? d->valuestring : "the REST core refused it");
+    cJSON_Delete(p);
+    return tmp;
+}
+
+/* Turns a call that did not succeed into the GraphQL error the contract
+ * names. Returns -1 (the resolver's error return). */
+static int upstream_error(gql_exec_t *ex, const http_call_t *call)
+{
+    char detail[256];
+    if (call->err || call->status >= 500)
+        return gql_exec_error(ex, "UPSTREAM_UNAVAILABLE",
+                              "The articles service is unavailable; try again later.");
+    if (call->status == 400 || call->status == 422)
+        return gql_exec_error(ex, "BAD_USER_INPUT", "%s",
+                              problem_detail(call, detail, sizeof detail));
+    return gql_exec_error(ex, "UPSTREAM_UNAVAILABLE",
+                          "The articles service answered %d unexpectedly.", call->status);
+}
+
+static cJSON *parse_answer(gql_exec_t *ex, const http_call_t *call)
+{
+    json_error_t jerr;
+    cJSON *v = json_parse(call->response.data, call->response.len, &jerr);
+    if (!v)
+        gql_exec_error(ex, "UPSTREAM_UNAVAILABLE", "The articles service sent malformed JSON.");
+    return v;
+}
+
+/* ---- calls -------------------------------------------------------------- */
+
+static void set_headers(http_call_t *call, const articles_ctx_t *ctx)
+{
+    call->authorization = ctx->authorization;
+    call->traceparent = ctx->traceparent;
+}
+
+/* A GET of this request: from the prefetched answers when there is one,
+ * else made now and kept. The call belongs to ctx. */
+static bool add_fetch(articles_ctx_t *ctx, char *path);
+
+static http_call_t *get(articles_ctx_t *ctx, const char *path)
+{
+    for (size_t i = 0; i < ctx->nfetched; i++)
+        if (strcmp(ctx->fetched[i].path, path) == 0)
+            return &ctx->fetched[i].call;
+    char *copy = strdup(path);
+    if (!copy || !add_fetch(ctx, copy))
+        return NULL;
+    http_call_t *call = &ctx->fetched[ctx->nfetched - 1].call;
+    http_client_run(ctx->client, call, 1);
+    return call;
+}
+
+/* A write: never cached, never retried by the client (POST, PATCH) or
+ * retried safely (DELETE is idempotent). The caller frees it. */
+static void write_call(articles_ctx_t *ctx, http_call_t *call, const char *method,
+                       const char *path, const char *body, const char *content_type)
+{
+    memset(call, 0, sizeof *call);
+    call->method = method;
+    call->path = path;
+    call->body = body;
+    call->body_len = body ? strlen(body) : 0;
+    call->content_type = content_type;
+    set_headers(call, ctx);
+    http_client_run(ctx->client, call, 1);
+}
+
+/* ---- arguments ---------------------------------------------------------- */
+
+/* An ID argument as a REST path id: a decimal integer from 1 to 2^63-1. */
+static int id_arg(gql_exec_t *ex, const cJSON *args, int64_t *id)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, "id");
+    const char *s = cJSON_IsString(v) ? v->valuestring : "";
+    if (num_parse_i64(s, strlen(s), 1, INT64_MAX, id) < 0)
+        return gql_exec_error(ex, "BAD_USER_INPUT",
+                              "id must be a positive integer, like \"42\"; got \"%.40s\".", s);
+    return 0;
+}
+
+/* Appends &name=value with value percent-encoded. */
+static void query_param(buf_t *b, const char *name, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    buf_printf(b, "%c%s=", strchr(b->data, '?') ? '&' : '?', name);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-_.~", *p))
+            buf_putc(b, (char)*p);
+        else
+            buf_printf(b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+    }
+}
+
+/* The REST path of getArticles(limit, offset, author, search). */
+static void list_path(const cJSON *args, buf_t *b)
+{
+    buf_puts(b, "/articles");
+    const cJSON *limit = cJSON_GetObjectItemCaseSensitive(args, "limit");
+    const cJSON *offset = cJSON_GetObjectItemCaseSensitive(args, "offset");
+    const cJSON *author = cJSON_GetObjectItemCaseSensitive(args, "author");
+    const cJSON *search = cJSON_GetObjectItemCaseSensitive(args, "search");
+    char n[24];
+    if (cJSON_IsNumber(limit)) {
+        snprintf(n, sizeof n, "%.0f", limit->valuedouble);
+        query_param(b, "limit", n);
+    }
+    if (cJSON_IsNumber(offset)) {
+        snprintf(n, sizeof n, "%.0f", offset->valuedouble);
+        query_param(b, "offset", n);
+    }
+    if (cJSON_IsString(author))
+        query_param(b, "author", author->valuestring);
+    if (cJSON_IsString(search))
+        query_param(b, "q", search->valuestring);
+}
+
+/* The GET path of a root query field, or -1 when the field is not one or
+ * its id is unusable (its resolver reports that). Records no error. */
+static int root_get_path(const gql_field_info_t *info, buf_t *b)
+{
+    if (strcmp(info->field->name, "getArticles") == 0) {
+        list_path(info->args, b);
+        return 0;
+    }
+    if (strcmp(info->field->name, "getArticle") != 0)
+        return -1;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(info->args, "id");
+    const char *s = cJSON_IsString(v) ? v->valuestring : "";
+    int64_t id;
+    if (num_parse_i64(s, strlen(s), 1, INT64_MAX, &id) < 0)
+        return -1;
+    buf_printf(b, "/articles/%lld", (long long)id);
+    return 0;
+}
+
+/* ---- resolvers ---------------------------------------------------------- */
+
+static int resolve_get_articles(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
+                                cJSON **result)
+{
+    buf_t path = {0};
+    list_path(info->args, &path);
+    http_call_t *call = get(ud, path.data);
+    buf_free(&path);
+    if (!call)
+        return gql_exec_error(ex, NULL, "out of memory");
+    if (call->err || call->status != 200)
+        return upstream_error(ex, call);
+    cJSON *rest = parse_answer(ex, call);
+    if (!rest)
+        return -1;
+    cJSON *list = cJSON_CreateArray();
+    for (const cJSON *a = rest->child; a; a = a->next)
+        cJSON_AddItemToArray(list, article_value(a));
+    cJSON_Delete(rest);
+    *result = list;
+    return 0;
+}
+
+/* An answer holding one article, or null for 404. */
+static int one_article(gql_exec_t *ex, const http_call_t *call, cJSON **result)
+{
+    if (call->status == 404) {
+        *result = NULL;
+        return 0;
+    }
+    if (call->err || (call->status != 200 && call->status != 201))
+        return upstream_error(ex, call);
+    cJSON *rest = parse_answer(ex, call);
+    if (!rest)
+        return -1;
+    *result = article_value(rest);
+    cJSON_Delete(rest);
+    return *result ? 0 : gql_exec_error(ex, "UPSTREAM_UNAVAILABLE", "Unexpected article shape.");
+}
+
+static int resolve_get_article(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
+                               cJSON **result)
+{
+    int64_t id;
+    if (id_arg(ex, info->args, &id) < 0)
+        return -1;
+    char path[48];
+    snprintf(path, sizeof path, "/articles/%lld", (long long)id);
+    http_call_t *call = get(ud, path);
+    return call ? one_article(ex, call, result) : gql_exec_error(ex, NULL, "out of memory");
+}
+
+/* The JSON body of an input object argument, as the REST core reads it. */
+static char *input_body(const cJSON *args)
+{
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(args, "input");
+    return input ? cJSON_PrintUnformatted(input) : strdup("{}");
+}
+
+static int resolve_create(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
+                          cJSON **result)
+{
+    http_call_t call;
+    char *body = input_body(info->args);
+    write_call(ud, &call, "POST", "/articles", body, "application/json");
+    int rc = call.status == 404 ? upstream_error(ex, &call) : one_article(ex, &call, result);
+    http_call_free(&call);
+    free(body);
+    return rc;
+}
+
+static int resolve_update(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
+                          cJSON **result)
+{
+    int64_t id;
+    if (id_arg(ex, info->args, &id) < 0)
+        return -1;
+    char path[48];
+    snprintf(path, sizeof path, "/articles/%lld", (long long)id);
+    http_call_t call;
+    char *body = input_body(info->args);
+    write_call(ud, &call, "PATCH", path, body, "application/merge-patch+json");
+    int rc = one_article(ex, &call, result);
+    http_call_free(&call);
+    free(body);
+    return rc;
+}
+
+static int resolve_delete(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
+                          cJSON **result)
+{
+    int64_t id;
+    if (id_arg(ex, info->args, &id) < 0)
+        return -1;
+    char path[48];
+    snprintf(path, sizeof path, "/articles/%lld", (long long)id);
+    http_call_t call;
+    write_call(ud, &call, "DELETE", path, NULL, NULL);
+    int rc = 0;
+    if (call.status == 204 || call.status == 404)
+        *result = cJSON_CreateBool(call.status == 204);
+    else
+        rc = upstream_error(ex, &call);
+    http_call_free(&call);
+    return rc;
+}
+
+const gql_resolver_t articles_resolvers[] = {
+    {"Query", "getArticles", resolve_get_articles},
+    {"Query", "getArticle", resolve_get_article},
+    {"Mutation", "createArticle", resolve_create},
+    {"Mutation", "updateArticle", resolve_update},
+    {"Mutation", "deleteArticle", resolve_delete},
+};
+const size_t articles_nresolvers = sizeof articles_resolvers / sizeof articles_resolvers[0];
+
+/* ---- prefetch ----------------------------------------------------------- */
+
+/* Adds a GET to ctx without running it; false when it is there already or
+ * memory ran out. Takes path. */
+static bool add_fetch(articles_ctx_t *ctx, char *path)
+{
+    for (size_t k = 0; k < ctx->nfetched; k++) {
+        if (strcmp(ctx->fetched[k].path, path) == 0) {
+            free(path);
+            return false;
+        }
+    }
+    struct fetched *f = realloc(ctx->fetched, (ctx->nfetched + 1) * sizeof *f);
+    if (!f) {
+        free(path);
+        return false;
+    }
+    ctx->fetched = f;
+    f = &ctx->fetched[ctx->nfetched++];
+    memset(f, 0, sizeof *f);
+    f->path = path;
+    f->call.method = "GET";
+    f->call.path = path;
+    set_headers(&f->call, ctx);
+    return true;
+}
+
+void articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data)
+{
+    (void)ex;
+    articles_ctx_t *ctx = user_data;
+    size_t first = ctx->nfetched;
+    for (size_t i = 0; i < n; i++) {
+        buf_t path = {0};
+        if (root_get_path(&roots[i], &path) == 0 && !path.failed)
+            add_fetch(ctx, buf_detach(&path));
+        buf_free(&path);
+    }
+    /* http_client_run wants the calls side by side: copy them out and back. */
+    size_t count = ctx->nfetched - first;
+    http_call_t *calls = count ? calloc(count, sizeof *calls) : NULL;
+    if (!calls)
+        return; /* each resolver then fetches on its own */
+    for (size_t i = 0; i < count; i++)
+        calls[i] = ctx->fetched[first + i].call;
+    http_client_run(ctx->client, calls, count);
+    for (size_t i = 0; i < count; i++)
+        ctx->fetched[first + i].call = calls[i];
+    free(calls);
+}
+
+void articles_ctx_release(articles_ctx_t *ctx)
+{
+    for (size_t i = 0; i < ctx->nfetched; i++) {
+        http_call_free(&ctx->fetched[i].call);
+        free(ctx->fetched[i].path);
+    }
+    free(ctx->fetched);
+    ctx->fetched = NULL;
+    ctx->nfetched = 0;
+}

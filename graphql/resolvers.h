@@ -1,0 +1,38 @@
+/* resolvers.h - the gateway's resolvers: every field of
+ * schema/articles.graphql answered through HTTP calls to the REST core,
+ * never the database. Root fields of a query are fetched together (the
+ * prepare hook runs their GETs in one concurrent batch) and identical GETs
+ * within one request are made once.
+ *
+ * REST answers map to GraphQL as the contract says: 404 on getArticle and
+ * updateArticle is null, on deleteArticle false; a 400/422 problem is a
+ * BAD_USER_INPUT error with the problem's detail; no answer, a 5xx or an
+ * open circuit breaker is UPSTREAM_UNAVAILABLE. */
+#ifndef GQL_RESOLVERS_H
+#define GQL_RESOLVERS_H
+
+#include <stddef.h>
+
+#include "execute.h"
+#include "http_client.h"
+
+/* Per GraphQL request: the upstream and what is passed on to it. */
+typedef struct articles_ctx {
+    http_client_t *client;     /* borrowed, shared by all requests */
+    const char *authorization; /* the client's Authorization header, or NULL */
+    const char *traceparent;   /* W3C traceparent to send, or NULL */
+    /* private: answers of this request's GETs, by path */
+    struct fetched *fetched;
+    size_t nfetched;
+} articles_ctx_t;
+
+extern const gql_resolver_t articles_resolvers[];
+extern const size_t articles_nresolvers;
+
+/* The prepare hook of gql_exec_options_t; user_data is an articles_ctx_t. */
+void articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data);
+
+/* Frees what a request's fetches hold; call after gql_execute. */
+void articles_ctx_release(articles_ctx_t *ctx);
+
+#endif

@@ -1,0 +1,313 @@
+/* test_gql_resolvers.c - the gateway's resolvers against a real REST core:
+ * the REST core's own modules (routes, validation, an in-memory SQLite
+ * store) serve HTTP on a loopback port inside the test, and GraphQL
+ * documents are parsed, validated and executed through graphql/resolvers.c
+ * with the outbound client of lib/http_client.c. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "http_client.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "parser.h"
+#include "resolvers.h"
+#include "schema.h"
+#include "store.h"
+#include "validate.h"
+
+typedef struct world {
+    metrics_registry_t *reg;
+    store_pool_t *pool;
+    api_t *api;
+    http_server_t *rest;
+    http_client_t *client;
+    gql_schema_t *schema;
+} world_t;
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char data[1 << 16];
+    *len = fread(data, 1, sizeof data - 1, f);
+    fclose(f);
+    data[*len] = '\0';
+    return data;
+}
+
+static int setup(void **state)
+{
+    world_t *w = calloc(1, sizeof *w);
+    char err[256];
+    log_init("test_gql_resolvers", "text", "error"); /* the REST core's request lines are noise here */
+    w->reg = metrics_new();
+    w->pool = store_pool_new("sqlite::memory:", 1, err, sizeof err);
+    static const api_config_t cfg = {.max_limit = 1000, .max_bulk_ops = 100,
+                                     .max_body_bytes = 1 << 20, .limits = {200, 100, 1048576}};
+    w->api = api_new(&cfg, w->pool, w->reg);
+    http_server_config_t hc = {.host = "127.0.0.1", .port = 0, .threads = 2,
+                               .max_connections = 64, .connection_timeout = 5,
+                               .max_body_bytes = 1 << 20, .handler = api_handle, .user_data = w->api};
+    assert_int_equal(http_server_start(&hc, &w->rest, err, sizeof err), 0);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(w->rest));
+    http_client_config_t cc = {.base_url = base, .connect_timeout_ms = 500, .timeout_ms = 2000,
+                               .max_attempts = 2, .backoff_base_ms = 10, .backoff_cap_ms = 20};
+    assert_int_equal(http_client_new(&cc, &w->client, err, sizeof err), 0);
+    size_t len = 0;
+    const char *sdl = read_file("schema/articles.graphql", &len);
+    assert_non_null(sdl);
+    gql_error_t gerr;
+    assert_int_equal(gql_schema_build(sdl, len, NULL, &w->schema, &gerr), 0);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world_t *w = *state;
+    http_client_free(w->client);
+    http_server_stop(w->rest);
+    api_free(w->api);
+    store_pool_free(w->pool);
+    metrics_free(w->reg);
+    gql_schema_free(w->schema);
+    free(w);
+    return 0;
+}
+
+/* Runs a document; returns the parsed JSON response (caller frees). */
+static cJSON *run(world_t *w, const char *query, const char *variables)
+{
+    arena_t a = {0};
+    gql_document_t *doc;
+    gql_error_t err;
+    if (gql_parse(query, strlen(query), NULL, &a, &doc, &err) != 0)
+        fail_msg("parse: %s", err.message);
+    gql_validation_result_t vr;
+    if (gql_validate(w->schema, doc, NULL, &a, &vr) != 0)
+        fail_msg("invalid: %s", vr.nerrors ? vr.errors[0].message : "?");
+    json_error_t jerr;
+    cJSON *vars = variables ? json_parse(variables, strlen(variables), &jerr) : NULL;
+    articles_ctx_t ctx = {.client = w->client};
+    gql_exec_options_t opt = {.resolvers = articles_resolvers, .nresolvers = articles_nresolvers,
+                              .prepare = articles_prepare, .user_data = &ctx,
+                              .allow_introspection = true};
+    buf_t out = {0};
+    gql_exec_result_t res;
+    assert_int_equal(gql_execute(w->schema, doc, NULL, vars, &opt, &a, &out, &res), 0);
+    articles_ctx_release(&ctx);
+    cJSON_Delete(vars);
+    arena_free(&a);
+    cJSON *v = json_parse(out.data, out.len, &jerr);
+    if (!v)
+        fail_msg("not JSON: %s", out.data);
+    buf_free(&out);
+    return v;
+}
+
+static const cJSON *at(const cJSON *v, const char *path)
+{
+    char key[64];
+    while (*path) {
+        size_t n = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)n, path);
+        v = (key[0] >= '0' && key[0] <= '9') ? cJSON_GetArrayItem(v, atoi(key))
+                                             : cJSON_GetObjectItemCaseSensitive(v, key);
+        if (!v)
+            return NULL;
+        path += n + (path[n] == '.');
+    }
+    return v;
+}
+
+static void assert_no_errors(const cJSON *r)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "errors");
+    if (e) {
+        char *s = cJSON_Print(e);
+        fail_msg("unexpected errors: %s", s);
+    }
+}
+
+static void assert_error_code(const cJSON *r, const char *code, const char *path0)
+{
+    const cJSON *e = at(r, "errors.0");
+    assert_non_null(e);
+    assert_string_equal(at(e, "extensions.code")->valuestring, code);
+    assert_string_equal(at(e, "path.0")->valuestring, path0);
+    assert_non_null(at(e, "locations.0.line"));
+}
+
+static char *create(world_t *w, const char *title, const char *author)
+{
+    char q[512];
+    snprintf(q, sizeof q, "mutation { createArticle(input: {title: \"%s\", author: %s%s%s}) "
+                          "{ id title author createdAt updatedAt } }",
+             title, author ? "\"" : "", author ? author : "null", author ? "\"" : "");
+    cJSON *r = run(w, q, NULL);
+    assert_no_errors(r);
+    assert_string_equal(at(r, "data.createArticle.title")->valuestring, title);
+    char *id = strdup(at(r, "data.createArticle.id")->valuestring);
+    cJSON_Delete(r);
+    return id;
+}
+
+static void test_create_and_read(void **state)
+{
+    world_t *w = *state;
+    char *id = create(w, "Hello", "ada");
+    char q[256];
+    snprintf(q, sizeof q, "{ getArticle(id: \"%s\") { id title content author createdAt } }", id);
+    cJSON *r = run(w, q, NULL);
+    assert_no_errors(r);
+    assert_string_equal(at(r, "data.getArticle.id")->valuestring, id);
+    assert_string_equal(at(r, "data.getArticle.content")->valuestring, "");
+    assert_string_equal(at(r, "data.getArticle.author")->valuestring, "ada");
+    assert_int_equal(strlen(at(r, "data.getArticle.createdAt")->valuestring), 24);
+    cJSON_Delete(r);
+    free(id);
+}
+
+static void test_missing_article_is_null(void **state)
+{
+    world_t *w = *state;
+    cJSON *r = run(w, "{ getArticle(id: \"987654\") { id } }", NULL);
+    assert_no_errors(r);
+    assert_true(cJSON_IsNull(at(r, "data.getArticle")));
+    cJSON_Delete(r);
+    r = run(w, "mutation { updateArticle(id: \"987654\", input: {title: \"x\"}) { id } "
+               "deleteArticle(id: \"987654\") }", NULL);
+    assert_no_errors(r);
+    assert_true(cJSON_IsNull(at(r, "data.updateArticle")));
+    assert_true(cJSON_IsFalse(at(r, "data.deleteArticle")));
+    cJSON_Delete(r);
+}
+
+static void test_bad_input(void **state)
+{
+    world_t *w = *state;
+    cJSON *r = run(w, "{ getArticle(id: \"abc\") { id } }", NULL);
+    assert_error_code(r, "BAD_USER_INPUT", "getArticle");
+    cJSON_Delete(r);
+    char q[512], title[202];
+    memset(title, 'x', 201);
+    title[201] = '\0';
+    snprintf(q, sizeof q, "mutation { createArticle(input: {title: \"%s\"}) { id } }", title);
+    r = run(w, q, NULL);
+    assert_error_code(r, "BAD_USER_INPUT", "createArticle");
+    assert_non_null(strstr(at(r, "errors.0.message")->valuestring, "200"));
+    cJSON_Delete(r);
+}
+
+static void test_update_and_delete(void **state)
+{
+    world_t *w = *state;
+    char *id = create(w, "Before", NULL);
+    char q[256];
+    snprintf(q, sizeof q, "mutation { updateArticle(id: \"%s\", input: {author: \"bo\"}) "
+                          "{ title author } }", id);
+    cJSON *r = run(w, q, NULL);
+    assert_no_errors(r);
+    assert_string_equal(at(r, "data.updateArticle.title")->valuestring, "Before");
+    assert_string_equal(at(r, "data.updateArticle.author")->valuestring, "bo");
+    cJSON_Delete(r);
+    snprintf(q, sizeof q, "mutation { a: deleteArticle(id: \"%s\") b: deleteArticle(id: \"%s\") }",
+             id, id);
+    r = run(w, q, NULL);
+    assert_no_errors(r);
+    assert_true(cJSON_IsTrue(at(r, "data.a")));
+    assert_true(cJSON_IsFalse(at(r, "data.b")));
+    cJSON_Delete(r);
+    free(id);
+}
+
+static void test_list_filters(void **state)
+{
+    world_t *w = *state;
+    free(create(w, "Alpha one", "x1"));
+    free(create(w, "Beta two", "x1"));
+    free(create(w, "Gamma & three", "y2"));
+    cJSON *r = run(w, "{ a: getArticles(author: \"x1\") { title } b: getArticles(search: \"& THR\") "
+                      "{ title } c: getArticles(limit: 1, offset: 1, author: \"x1\") { title } }",
+                   NULL);
+    assert_no_errors(r);
+    assert_int_equal(cJSON_GetArraySize(at(r, "data.a")), 2);
+    assert_string_equal(at(r, "data.b.0.title")->valuestring, "Gamma & three");
+    assert_string_equal(at(r, "data.c.0.title")->valuestring, "Beta two");
+    cJSON_Delete(r);
+    r = run(w, "{ getArticles(limit: -1) { id } }", NULL);
+    assert_error_code(r, "BAD_USER_INPUT", "getArticles");
+    cJSON_Delete(r);
+}
+
+/* The REST core's own count of served GETs by id. */
+static double rest_gets(world_t *w)
+{
+    buf_t b = {0};
+    metrics_render(w->reg, &b);
+    const char *key = "http_requests_total{method=\"GET\",route=\"/articles/{id}\",status=\"200\"} ";
+    const char *p = strstr(b.data, key);
+    double n = p ? atof(p + strlen(key)) : 0;
+    buf_free(&b);
+    return n;
+}
+
+static void test_identical_gets_are_made_once(void **state)
+{
+    world_t *w = *state;
+    char *id = create(w, "Shared", NULL);
+    char q[1024];
+    int n = snprintf(q, sizeof q, "{");
+    for (int i = 0; i < 10; i++)
+        n += snprintf(q + n, sizeof q - (size_t)n, " a%d: getArticle(id: \"%s\") { id }", i, id);
+    snprintf(q + n, sizeof q - (size_t)n, " }");
+    double before = rest_gets(w);
+    cJSON *r = run(w, q, NULL);
+    assert_no_errors(r);
+    assert_string_equal(at(r, "data.a9.id")->valuestring, id);
+    assert_true(rest_gets(w) - before == 1);
+    cJSON_Delete(r);
+    free(id);
+}
+
+static void test_rest_core_down(void **state)
+{
+    world_t *w = *state;
+    http_server_stop(w->rest);
+    w->rest = NULL;
+    cJSON *r = run(w, "{ getArticle(id: \"1\") { id } getArticles { id } }", NULL);
+    assert_error_code(r, "UPSTREAM_UNAVAILABLE", "getArticle");
+    /* getArticles is non-null: its failure nulls the whole data. */
+    assert_true(cJSON_IsNull(at(r, "data")));
+    assert_int_equal(cJSON_GetArraySize(at(r, "errors")), 2);
+    cJSON_Delete(r);
+    r = run(w, "mutation { deleteArticle(id: \"1\") }", NULL);
+    assert_error_code(r, "UPSTREAM_UNAVAILABLE", "deleteArticle");
+    cJSON_Delete(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_article_is_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_identical_gets_are_made_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rest_core_down, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
