@@ -38,12 +38,14 @@ REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
 GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
              graphql/request.c graphql/schema.c graphql/validate.c graphql/validate_rules.c \
              graphql/validate_values.c graphql/validate_overlap.c graphql/validate_util.c \
-             graphql/values.c graphql/introspection.c graphql/execute.c graphql/resolvers.c
+             graphql/values.c graphql/introspection.c graphql/execute.c graphql/resolvers.c \
+             graphql/server.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
+GQL_GEN   := $(O)/gen/articles_graphql.c
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 REST_OBJS := $(REST_SRCS:%.c=$(O)/%.o) $(REST_GEN:.c=.o)
-GQL_OBJS  := $(GQL_SRCS:%.c=$(O)/%.o)
+GQL_OBJS  := $(GQL_SRCS:%.c=$(O)/%.o) $(GQL_GEN:.c=.o)
 
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
@@ -51,7 +53,7 @@ UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics tes
               test_gql_resolvers
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
-PROGRAMS := $(BIN)/articles-rest
+PROGRAMS := $(BIN)/articles-rest $(BIN)/articles-graphql
 
 FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse fuzz_gql_validate
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(O)/fuzzers/%)
@@ -87,10 +89,17 @@ $(O)/gen/openapi.json: schema/openapi.yaml scripts/yaml2json.py
 	python3 scripts/yaml2json.py $< $@
 $(O)/gen/openapi_json.c: $(O)/gen/openapi.json scripts/embed.sh
 	sh scripts/embed.sh openapi_json $< > $@
+$(O)/gen/articles_graphql.c: schema/articles.graphql scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh articles_graphql $< > $@
 $(O)/gen/%.o: $(O)/gen/%.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BIN)/articles-rest: $(O)/rest/main.o $(REST_OBJS) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BIN)/articles-graphql: $(O)/graphql/main.o $(GQL_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -127,6 +136,7 @@ unit: $(UNIT_BINS)
 
 blackbox: $(PROGRAMS)
 	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh
+	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/graphql/diff.py
 
 # A one-second run of each benchmark: it must work, whatever the figures.
 bench-smoke: all

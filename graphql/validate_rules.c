@@ -380,24 +380,30 @@ static size_t selections_depth(vctx_t *c, gql_selection_set_t *set, vmap_t *memo
     return best;
 }
 
-/* Depth of fields under set, fragments expanded and memoised per selection set. guard
- * bounds the recursion (fragment cycles, long chains of fragments or inline fragments): when
- * it runs out the answer is "too deep", so the limit errs on the side of refusing. */
+/* Depth of fields under set, fragments expanded and memoised per selection set (stored as
+ * depth + 1; 0 marks a set being measured). A set met again while being measured is a
+ * fragment cycle, which NoFragmentCycles reports: it adds nothing here, as graphql-js adds no
+ * error of its own for it. guard bounds the recursion of long chains of fragments or inline
+ * fragments: when it runs out the answer is "too deep", so the limit errs on refusing. */
 static size_t selection_depth(vctx_t *c, gql_selection_set_t *set, vmap_t *memo, size_t guard)
 {
     if (guard == 0)
         return SIZE_MAX / 4;
     vmap_entry_t *e = vmap_get(memo, (const char *)&set, sizeof set);
     if (e)
-        return (size_t)(uintptr_t)e->value;
-    size_t d = selections_depth(c, set, memo, guard - 1);
+        return e->value ? (size_t)(uintptr_t)e->value - 1 : 0;
     void **key = arena_alloc(c->arena, sizeof *key);
-    if (key) {
-        *key = set;
-        e = vmap_put(memo, c->arena, (const char *)key, sizeof set);
-        if (e)
-            e->value = (void *)(uintptr_t)d;
-    }
+    if (!key)
+        return selections_depth(c, set, memo, guard - 1);
+    *key = set;
+    e = vmap_put(memo, c->arena, (const char *)key, sizeof set);
+    if (e)
+        e->value = NULL;
+    size_t d = selections_depth(c, set, memo, guard - 1);
+    /* The map may have grown meanwhile: look the entry up again. */
+    e = vmap_get(memo, (const char *)&set, sizeof set);
+    if (e)
+        e->value = (void *)(uintptr_t)(d + 1);
     return d;
 }
 

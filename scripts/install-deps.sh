@@ -40,6 +40,14 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheu
     systemctl stop prometheus 2>/dev/null || true
 fi
 
+# Node.js runs graphql-js, the reference of the GraphQL differential tests.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: installing Node.js"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
 if ! python3 -c 'import pytest, jsonschema, openapi_spec_validator' 2>/dev/null; then
     echo "install-deps: installing Python modules for the tests"
     pip_install pytest jsonschema openapi-spec-validator

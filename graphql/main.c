@@ -1,0 +1,177 @@
+/* main.c - bin/articles-graphql: reads the configuration, builds the schema
+ * from schema/articles.graphql (compiled in), connects the outbound client
+ * to the REST core, starts the HTTP server and waits for SIGTERM or SIGINT.
+ * The work lives in the modules; this file only wires them. */
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "schema.h"
+#include "server.h"
+
+/* The schema, compiled in from schema/articles.graphql. */
+extern const char articles_graphql[];
+extern const unsigned long articles_graphql_len;
+
+#define SHUTDOWN_GRACE_SECONDS 10
+
+typedef struct settings {
+    const char *host;
+    int64_t port;
+    const char *rest_api_url;
+    int64_t max_body_bytes;
+    int64_t max_document_bytes;
+    int64_t max_tokens;
+    int64_t max_depth;
+    int64_t max_aliases;
+    int64_t max_root_fields;
+    int64_t max_list_items;
+    const char *introspection;
+    int64_t upstream_timeout_ms;
+    int64_t connection_timeout;
+    int64_t max_connections;
+    int64_t threads;
+    const char *log_format;
+    const char *log_level;
+} settings_t;
+
+static const char *const on_off[] = {"on", "off", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
+
+#define OPT_INT(flag, env, def, help, field, min, max) \
+    {flag, env, CONFIG_INT, def, help, &st->field, min, max, NULL}
+
+static void parse_settings(settings_t *st, int argc, char **argv)
+{
+    const config_option_t opts[] = {
+        {"host", "HOST", CONFIG_STRING, "127.0.0.1", "address to listen on", &st->host, 0, 0, NULL},
+        OPT_INT("port", "PORT", "4000", "port to listen on", port, 0, 65535),
+        {"rest-api-url", "REST_API_URL", CONFIG_STRING, "http://127.0.0.1:5000",
+         "the REST core every field is resolved through", &st->rest_api_url, 0, 0, NULL},
+        OPT_INT("max-body-bytes", "MAX_BODY_BYTES", "2097152",
+                "larger request bodies are refused with 413", max_body_bytes, 1, 1 << 30),
+        OPT_INT("max-document-bytes", "MAX_DOCUMENT_BYTES", "102400",
+                "longest GraphQL document", max_document_bytes, 1, 1 << 30),
+        OPT_INT("max-tokens", "MAX_TOKENS", "10000", "most tokens in a document", max_tokens, 1,
+                10000000),
+        OPT_INT("max-depth", "MAX_DEPTH", "32", "deepest nesting of selections and values",
+                max_depth, 1, 1000),
+        OPT_INT("max-aliases", "MAX_ALIASES", "100", "aliased fields in a document", max_aliases,
+                1, 1000000),
+        OPT_INT("max-root-fields", "MAX_ROOT_FIELDS", "50", "fields an operation selects at its root",
+                max_root_fields, 1, 100000),
+        OPT_INT("max-list-items", "MAX_LIST_ITEMS", "10000", "longest list a field may answer",
+                max_list_items, 1, 10000000),
+        {"introspection", "INTROSPECTION", CONFIG_CHOICE, "on", "answer __schema and __type",
+         &st->introspection, 0, 0, on_off},
+        OPT_INT("upstream-timeout-ms", "UPSTREAM_TIMEOUT_MS", "5000",
+                "longest a call to the REST core may take", upstream_timeout_ms, 1, 600000),
+        OPT_INT("connection-timeout", "CONNECTION_TIMEOUT", "30",
+                "seconds an idle connection is kept open", connection_timeout, 1, 86400),
+        OPT_INT("max-connections", "MAX_CONNECTIONS", "1024", "simultaneous client connections",
+                max_connections, 1, 1000000),
+        OPT_INT("threads", "THREADS", "0",
+                "worker threads (0: eight per core, since they wait on the REST core)", threads, 0,
+                1024),
+        {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,
+         "log lines as text or JSON; when unset, text on a terminal and json otherwise",
+         &st->log_format, 0, 0, log_formats},
+        {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",
+         &st->log_level, 0, 0, log_levels},
+    };
+    static const config_program_t prog = {
+        "articles-graphql", VERSION,
+        "The GraphQL server of the articles platform; every field resolves through the REST core.",
+        "[OPTIONS]", "Routes: POST|GET /graphql, GET /health, GET /metrics"};
+    char err[256];
+    size_t npos;
+    int rc = config_parse(&prog, opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos,
+                          err, sizeof err);
+    if (rc == CONFIG_EXIT)
+        exit(0);
+    if (rc < 0) {
+        fprintf(stderr, "articles-graphql: %s\n", err);
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    settings_t st = {0};
+    parse_settings(&st, argc, argv);
+    if (log_init("articles-graphql", st.log_format, st.log_level) < 0)
+        return 2;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int status = 1;
+    char err[256];
+    gql_schema_t *schema = NULL;
+    http_client_t *client = NULL;
+    gateway_t *gateway = NULL;
+    http_server_t *server = NULL;
+    metrics_registry_t *reg = metrics_new();
+    gql_error_t gerr;
+    if (!reg || metrics_add_process(reg) < 0 ||
+        metrics_add_build_info(reg, "articles-graphql", VERSION) < 0)
+        goto fail;
+    if (gql_schema_build(articles_graphql, articles_graphql_len, NULL, &schema, &gerr) < 0) {
+        log_error("the compiled-in schema is invalid: %s", gerr.message);
+        goto fail;
+    }
+    http_client_config_t cc = {.base_url = st.rest_api_url,
+                               .timeout_ms = st.upstream_timeout_ms};
+    if (http_client_new(&cc, &client, err, sizeof err) < 0) {
+        fprintf(stderr, "articles-graphql: --rest-api-url: %s\n", err);
+        status = 2;
+        goto fail;
+    }
+    gateway_config_t gc = {.max_document_bytes = (size_t)st.max_document_bytes,
+                           .max_tokens = (size_t)st.max_tokens,
+                           .max_depth = (unsigned)st.max_depth,
+                           .max_aliases = (size_t)st.max_aliases,
+                           .max_root_fields = (size_t)st.max_root_fields,
+                           .max_list_items = (size_t)st.max_list_items,
+                           .introspection = strcmp(st.introspection, "on") == 0};
+    if (!(gateway = gateway_new(&gc, schema, client, reg)))
+        goto fail;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = st.threads > 0 ? (int)st.threads : 8 * (cores > 0 ? (int)cores : 1);
+    http_server_config_t hc = {.host = st.host, .port = (int)st.port, .threads = threads,
+                               .max_connections = (int)st.max_connections,
+                               .connection_timeout = (int)st.connection_timeout,
+                               .max_body_bytes = (size_t)st.max_body_bytes,
+                               .handler = gateway_handle, .user_data = gateway};
+    if (http_server_start(&hc, &server, err, sizeof err) < 0) {
+        log_error("%s", err);
+        goto fail;
+    }
+    log_info("listening on http://%s:%d with %d threads, REST core at %s", st.host,
+             http_server_port(server), threads, st.rest_api_url);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    status = 0;
+fail:
+    if (server && http_server_drain(server, SHUTDOWN_GRACE_SECONDS) > 0)
+        log_warn("stopping with requests unfinished");
+    http_server_stop(server);
+    gateway_free(gateway);
+    http_client_free(client);
+    gql_schema_free(schema);
+    metrics_free(reg);
+    return status;
+}

@@ -1,0 +1,391 @@
+/* server.c - the GraphQL endpoint; see server.h. */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "execute.h"
+#include "log.h"
+#include "parser.h"
+#include "request.h"
+#include "resolvers.h"
+#include "validate.h"
+
+struct gateway {
+    gateway_config_t cfg;
+    const gql_schema_t *schema;
+    http_client_t *client;
+    metrics_registry_t *reg;
+    metric_t *requests;   /* http_requests_total{method,route,status} */
+    metric_t *duration;   /* http_request_duration_seconds{method,route,status} */
+    metric_t *operations; /* graphql_operations_total{type,name} */
+    metric_t *errors;     /* graphql_errors_total{code} */
+    metric_t *breaker;    /* upstream_breaker_state */
+};
+
+/* One GraphQL request on its way through the endpoint. */
+typedef struct exchange {
+    gateway_t *g;
+    http_request_t *req;
+    http_response_t *res;
+    gql_media_t media;
+    arena_t arena;
+    const char *op_type;
+    const char *op_name;
+} exchange_t;
+
+/* ---- answers ------------------------------------------------------------ */
+
+static const char *media_type(gql_media_t m)
+{
+    return m == GQL_MEDIA_GRAPHQL_RESPONSE ? "application/graphql-response+json; charset=utf-8"
+                                           : "application/json; charset=utf-8";
+}
+
+static void count_error(gateway_t *g, const char *code)
+{
+    const char *labels[] = {code};
+    metric_inc(g->errors, labels, 1);
+}
+
+/* {"errors":[{"message":...}]} for a request that never reached GraphQL. */
+static void request_error(exchange_t *x, int status, const char *message)
+{
+    http_response_t *res = x->res;
+    res->status = status;
+    res->content_type = media_type(x->media);
+    buf_reset(&res->body);
+    buf_puts(&res->body, "{\"errors\":[{\"message\":");
+    buf_put_json_string(&res->body, message, strlen(message));
+    buf_puts(&res->body, "}]}");
+    count_error(x->g, "BAD_REQUEST");
+}
+
+/* Documents that fail to parse or validate: 400 in the GraphQL response
+ * format, 200 in the legacy one, as GraphQL over HTTP says. */
+static int document_status(const exchange_t *x)
+{
+    return x->media == GQL_MEDIA_GRAPHQL_RESPONSE ? 400 : 200;
+}
+
+static void put_location(buf_t *b, uint32_t line, uint32_t column)
+{
+    buf_printf(b, "{\"line\":%u,\"column\":%u}", line, column);
+}
+
+static void syntax_error(exchange_t *x, const gql_error_t *err)
+{
+    buf_t *b = &x->res->body;
+    x->res->status = document_status(x);
+    x->res->content_type = media_type(x->media);
+    buf_puts(b, "{\"errors\":[{\"message\":");
+    const char *msg = err->message ? err->message : "Syntax Error.";
+    buf_put_json_string(b, msg, strlen(msg));
+    if (err->line) {
+        buf_puts(b, ",\"locations\":[");
+        put_location(b, err->line, err->column);
+        buf_putc(b, ']');
+    }
+    buf_puts(b, "}]}");
+    count_error(x->g, err->code == GQL_ELIMIT ? "LIMIT_EXCEEDED" : "GRAPHQL_PARSE_FAILED");
+}
+
+static void validation_errors(exchange_t *x, const gql_validation_result_t *vr)
+{
+    buf_t *b = &x->res->body;
+    x->res->status = document_status(x);
+    x->res->content_type = media_type(x->media);
+    buf_puts(b, "{\"errors\":[");
+    for (size_t i = 0; i < vr->nerrors; i++) {
+        const gql_validation_error_t *e = &vr->errors[i];
+        buf_puts(b, i ? ",{\"message\":" : "{\"message\":");
+        buf_put_json_string(b, e->message, strlen(e->message));
+        if (e->nlocations) {
+            buf_puts(b, ",\"locations\":[");
+            for (size_t k = 0; k < e->nlocations; k++) {
+                if (k)
+                    buf_putc(b, ',');
+                put_location(b, e->locations[k].line, e->locations[k].column);
+            }
+            buf_putc(b, ']');
+        }
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "]}");
+    count_error(x->g, "GRAPHQL_VALIDATION_FAILED");
+}
+
+/* ---- the request -------------------------------------------------------- */
+
+typedef struct get_params {
+    const char *query, *operation_name, *variables, *extensions;
+    int nul;
+} get_params_t;
+
+static int collect_get(void *ud, const char *key, const char *value, int has_nul)
+{
+    get_params_t *p = ud;
+    const char **slot = strcmp(key, "query") == 0           ? &p->query
+                        : strcmp(key, "operationName") == 0 ? &p->operation_name
+                        : strcmp(key, "variables") == 0     ? &p->variables
+                        : strcmp(key, "extensions") == 0    ? &p->extensions
+                                                            : NULL;
+    if (has_nul)
+        p->nul = 1;
+    if (slot)
+        *slot = value ? value : "";
+    return 0;
+}
+
+static int read_request(exchange_t *x, gql_http_request_t *out)
+{
+    gql_request_error_t err = {0};
+    int rc;
+    if (strcmp(x->req->method, "POST") == 0) {
+        rc = gql_request_from_post(http_request_header(x->req, "Content-Type"), x->req->body,
+                                   x->req->body_len, out, &err);
+    } else {
+        get_params_t p = {0};
+        http_request_query_each(x->req, collect_get, &p);
+        if (p.nul) {
+            request_error(x, 400, "query parameters must not contain NUL (%00)");
+            return -1;
+        }
+        rc = gql_request_from_get(p.query, p.operation_name, p.variables, p.extensions, out, &err);
+    }
+    if (rc < 0)
+        request_error(x, err.status, err.message);
+    return rc;
+}
+
+/* The traceparent to send on: the client's when well formed, else a new
+ * one, so the REST core's logs can always be joined to this request. */
+static void traceparent_of(const http_request_t *req, char out[56])
+{
+    const char *tp = http_request_header(req, "traceparent");
+    if (tp && strlen(tp) == 55 && tp[2] == '-' && strspn(tp + 3, "0123456789abcdef") == 32) {
+        memcpy(out, tp, 56);
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    unsigned char r[24];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        memset(r, 0x5a, sizeof r);
+    char *p = out + snprintf(out, 56, "00-");
+    for (int i = 0; i < 16; i++, p += 2)
+        p[0] = hex[r[i] >> 4], p[1] = hex[r[i] & 15];
+    *p++ = '-';
+    for (int i = 16; i < 24; i++, p += 2)
+        p[0] = hex[r[i] >> 4], p[1] = hex[r[i] & 15];
+    snprintf(p, 4, "-01");
+}
+
+static void execute(exchange_t *x, const gql_document_t *doc, const gql_http_request_t *r)
+{
+    char traceparent[56];
+    traceparent_of(x->req, traceparent);
+    articles_ctx_t ctx = {.client = x->g->client,
+                          .authorization = http_request_header(x->req, "Authorization"),
+                          .traceparent = traceparent};
+    gql_exec_options_t opt = {.resolvers = articles_resolvers,
+                              .nresolvers = articles_nresolvers,
+                              .prepare = articles_prepare,
+                              .user_data = &ctx,
+                              .max_list_items = x->g->cfg.max_list_items,
+                              .allow_introspection = x->g->cfg.introspection};
+    gql_exec_result_t res = {0};
+    x->res->content_type = media_type(x->media);
+    if (gql_execute(x->g->schema, doc, r->operation_name, r->variables, &opt, &x->arena,
+                    &x->res->body, &res) < 0) {
+        articles_ctx_release(&ctx);
+        buf_reset(&x->res->body);
+        request_error(x, 500, "out of memory");
+        return;
+    }
+    articles_ctx_release(&ctx);
+    x->res->status = res.request_error && x->media == GQL_MEDIA_GRAPHQL_RESPONSE ? 400 : 200;
+    x->op_type = res.operation_type;
+    if (res.nerrors)
+        count_error(x->g, res.first_error_code ? res.first_error_code : "EXECUTION_FAILED");
+}
+
+static void graphql(exchange_t *x)
+{
+    gql_http_request_t r;
+    if (read_request(x, &r) < 0)
+        return;
+    gql_parse_options_t popt = {.max_source_bytes = x->g->cfg.max_document_bytes,
+                                .max_tokens = x->g->cfg.max_tokens,
+                                .max_depth = x->g->cfg.max_depth};
+    gql_document_t *doc;
+    gql_error_t perr;
+    gql_validation_result_t vr;
+    gql_validate_options_t vopt = {.max_aliases = x->g->cfg.max_aliases,
+                                   .max_root_fields = x->g->cfg.max_root_fields,
+                                   .max_depth = x->g->cfg.max_depth};
+    if (gql_parse(r.query, r.query_len, &popt, &x->arena, &doc, &perr) < 0) {
+        syntax_error(x, &perr);
+    } else if (gql_validate(x->g->schema, doc, &vopt, &x->arena, &vr) != 0) {
+        validation_errors(x, &vr);
+    } else {
+        const char *why = NULL;
+        const gql_operation_definition_t *op = gql_select_operation(doc, r.operation_name, &why);
+        x->op_name = op && op->name.value ? op->name.value : NULL;
+        if (op && op->operation == GQL_OPERATION_MUTATION && strcmp(x->req->method, "POST") != 0) {
+            request_error(x, 405, "mutations are sent with POST");
+            http_response_header(x->res, "Allow", "POST");
+        } else {
+            execute(x, doc, &r);
+        }
+    }
+    gql_request_free(&r);
+}
+
+/* ---- other routes ------------------------------------------------------- */
+
+static void health(exchange_t *x)
+{
+    http_call_t call = {.method = "GET", .path = "/health", .timeout_ms = 2000};
+    http_client_run(x->g->client, &call, 1);
+    bool ok = call.err == 0 && call.status == 200;
+    http_call_free(&call);
+    x->res->status = ok ? 200 : 503;
+    x->res->content_type = "application/json";
+    buf_puts(&x->res->body, ok ? "{\"status\":\"ok\",\"rest\":\"ok\"}"
+                               : "{\"status\":\"unavailable\",\"rest\":\"unreachable\"}");
+}
+
+static void metrics(exchange_t *x)
+{
+    x->res->status = 200;
+    x->res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    metrics_render(x->g->reg, &x->res->body);
+}
+
+enum { R_GRAPHQL, R_HEALTH, R_METRICS, R_UNMATCHED };
+static const char *const route_names[] = {"/graphql", "/health", "/metrics", "unmatched"};
+
+static int route_of(const char *path)
+{
+    for (int i = R_GRAPHQL; i < R_UNMATCHED; i++)
+        if (strcmp(path, route_names[i]) == 0)
+            return i;
+    return R_UNMATCHED;
+}
+
+static bool method_is(const http_request_t *req, const char *a, const char *b)
+{
+    return strcmp(req->method, a) == 0 || (b && strcmp(req->method, b) == 0);
+}
+
+static void dispatch(exchange_t *x, int route)
+{
+    http_request_t *req = x->req;
+    if (route == R_GRAPHQL) {
+        if (!method_is(req, "GET", "POST") && !method_is(req, "HEAD", NULL)) {
+            request_error(x, 405, "use GET for queries or POST");
+            http_response_header(x->res, "Allow", "GET, POST");
+        } else if (req->reject_status) {
+            request_error(x, 413, "the request body is larger than --max-body-bytes");
+        } else {
+            gql_request_error_t err;
+            if (gql_request_negotiate(http_request_header(req, "Accept"), &x->media, &err) < 0)
+                request_error(x, err.status, err.message);
+            else
+                graphql(x);
+        }
+    } else if (route == R_UNMATCHED) {
+        request_error(x, 404, "no such route; GraphQL is served at /graphql");
+    } else if (!method_is(req, "GET", "HEAD")) {
+        request_error(x, 405, "this route accepts GET");
+        http_response_header(x->res, "Allow", "GET, HEAD");
+    } else if (route == R_HEALTH) {
+        health(x);
+    } else {
+        metrics(x);
+    }
+}
+
+static const char *method_label(const char *m)
+{
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(m, known[i]) == 0)
+            return known[i];
+    return "other";
+}
+
+void gateway_handle(void *user_data, http_request_t *req, http_response_t *res)
+{
+    gateway_t *g = user_data;
+    exchange_t x = {.g = g, .req = req, .res = res, .media = GQL_MEDIA_JSON};
+    arena_init(&x.arena, 16 * 1024, 64u << 20);
+    int r = route_of(req->path);
+    const char *route = route_names[r];
+    dispatch(&x, r);
+    if (res->body.failed) {
+        http_response_free(res);
+        request_error(&x, 500, "out of memory");
+    }
+    double seconds = http_now() - req->start;
+    char code[8];
+    snprintf(code, sizeof code, "%d", res->status);
+    const char *labels[] = {method_label(req->method), route, code};
+    metric_inc(g->requests, labels, 1);
+    metric_observe(g->duration, labels, seconds);
+    if (x.op_type) {
+        /* Operation names come from clients: the registry's series cap
+         * bounds them. */
+        const char *op_labels[] = {x.op_type, x.op_name ? x.op_name : "anonymous"};
+        metric_inc(g->operations, op_labels, 1);
+    }
+    log_request(req->method, route, req->path, res->status, seconds, NULL);
+    arena_free(&x.arena);
+}
+
+/* ---- set-up ------------------------------------------------------------- */
+
+static void collect_breaker(void *user_data)
+{
+    gateway_t *g = user_data;
+    metric_set(g->breaker, NULL, http_client_breaker_state(g->client));
+}
+
+gateway_t *gateway_new(const gateway_config_t *cfg, const gql_schema_t *schema,
+                       http_client_t *client, metrics_registry_t *reg)
+{
+    static const char *const req_labels[] = {"method", "route", "status"};
+    static const char *const op_labels[] = {"type", "name"};
+    static const char *const err_labels[] = {"code"};
+    gateway_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->cfg = *cfg;
+    g->schema = schema;
+    g->client = client;
+    g->reg = reg;
+    g->requests = metrics_counter(reg, "http_requests_total",
+                                  "HTTP requests served, by method, route and status.", 3,
+                                  req_labels);
+    g->duration = metrics_histogram(reg, "http_request_duration_seconds",
+                                    "Time to answer, by method, route and status.", 3, req_labels,
+                                    metrics_latency_buckets, metrics_latency_buckets_len);
+    g->operations = metrics_counter(reg, "graphql_operations_total",
+                                    "GraphQL operations executed, by type and name.", 2, op_labels);
+    g->errors = metrics_counter(reg, "graphql_errors_total",
+                                "GraphQL responses with errors, by the first error's code.", 1,
+                                err_labels);
+    g->breaker = metrics_gauge(reg, "upstream_breaker_state",
+                               "Circuit breaker of the REST core: 0 closed, 1 open, 2 half-open.",
+                               0, NULL);
+    if (!g->requests || !g->duration || !g->operations || !g->errors || !g->breaker ||
+        metrics_on_collect(reg, collect_breaker, g) < 0) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+void gateway_free(gateway_t *g) { free(g); }

@@ -1,0 +1,38 @@
+/* server.h - the GraphQL endpoint of bin/articles-graphql: GraphQL over
+ * HTTP on /graphql (POST with JSON, GET for queries), /health (whether the
+ * REST core answers) and /metrics. Each request is parsed, validated and
+ * executed with the REST-backed resolvers; the client's Authorization and a
+ * W3C traceparent (made when absent) go on to the REST core. */
+#ifndef GQL_SERVER_H
+#define GQL_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "http_client.h"
+#include "http_server.h"
+#include "metrics.h"
+#include "schema.h"
+
+typedef struct gateway_config {
+    size_t max_document_bytes; /* GraphQL source text */
+    size_t max_tokens;
+    unsigned max_depth;        /* nesting of selections and values */
+    size_t max_aliases;
+    size_t max_root_fields;
+    size_t max_list_items;     /* longest list a field may answer */
+    bool introspection;        /* __schema and __type allowed */
+} gateway_config_t;
+
+typedef struct gateway gateway_t;
+
+/* Borrows schema, client and reg, which must outlive the gateway. NULL when
+ * memory ran out. */
+gateway_t *gateway_new(const gateway_config_t *cfg, const gql_schema_t *schema,
+                       http_client_t *client, metrics_registry_t *reg);
+void gateway_free(gateway_t *g);
+
+/* The http_handler_fn of the gateway; user_data is the gateway_t. */
+void gateway_handle(void *user_data, http_request_t *req, http_response_t *res);
+
+#endif
