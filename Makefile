@@ -126,7 +126,7 @@ fuzz-smoke:
 run:
 	sh scripts/install-deps.sh build
 	$(MAKE) all
-	./$(BIN)/articles-rest
+	ARTICLES_BIN=$(BIN) sh scripts/run.sh
 
 deps:
 	sh scripts/install-deps.sh
