@@ -136,7 +136,7 @@ unit: $(UNIT_BINS)
 
 blackbox: $(PROGRAMS)
 	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh
-	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/graphql/diff.py
+	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/graphql/diff.py tests/graphql/test_http.py
 
 # A one-second run of each benchmark: it must work, whatever the figures.
 bench-smoke: all
