@@ -39,7 +39,7 @@ GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c grap
              graphql/request.c graphql/schema.c graphql/validate.c graphql/validate_rules.c \
              graphql/validate_values.c graphql/validate_overlap.c graphql/validate_util.c \
              graphql/values.c graphql/introspection.c graphql/execute.c graphql/resolvers.c \
-             graphql/server.c
+             graphql/server.c graphql/playground.c graphql/playground_assets.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
 GQL_GEN   := $(O)/gen/articles_graphql.c
@@ -99,6 +99,13 @@ $(BIN)/articles-rest: $(O)/rest/main.o $(REST_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The playground's scripts come from the npm registry (pinned and checked),
+# then the assembler includes them into the binary.
+build/playground/.fetched: scripts/fetch-playground.sh
+	sh scripts/fetch-playground.sh build/playground
+	touch $@
+$(O)/graphql/playground_assets.o: build/playground/.fetched graphql/playground.html
+
 $(BIN)/articles-graphql: $(O)/graphql/main.o $(GQL_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -136,7 +143,8 @@ unit: $(UNIT_BINS)
 
 blackbox: $(PROGRAMS)
 	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh
-	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/graphql/diff.py tests/graphql/test_http.py
+	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/graphql/diff.py tests/graphql/test_http.py \
+	    tests/graphql/test_playground.py
 
 # A one-second run of each benchmark: it must work, whatever the figures.
 bench-smoke: all

@@ -35,6 +35,7 @@ typedef struct settings {
     int64_t max_root_fields;
     int64_t max_list_items;
     const char *introspection;
+    const char *playground;
     int64_t upstream_timeout_ms;
     int64_t connection_timeout;
     int64_t max_connections;
@@ -73,6 +74,9 @@ static void parse_settings(settings_t *st, int argc, char **argv)
                 max_list_items, 1, 10000000),
         {"introspection", "INTROSPECTION", CONFIG_CHOICE, "on", "answer __schema and __type",
          &st->introspection, 0, 0, on_off},
+        {"playground", "PLAYGROUND", CONFIG_CHOICE, "on",
+         "serve the GraphiQL playground to browsers on GET /graphql", &st->playground, 0, 0,
+         on_off},
         OPT_INT("upstream-timeout-ms", "UPSTREAM_TIMEOUT_MS", "5000",
                 "longest a call to the REST core may take", upstream_timeout_ms, 1, 600000),
         OPT_INT("connection-timeout", "CONNECTION_TIMEOUT", "30",
@@ -145,7 +149,8 @@ int main(int argc, char **argv)
                            .max_aliases = (size_t)st.max_aliases,
                            .max_root_fields = (size_t)st.max_root_fields,
                            .max_list_items = (size_t)st.max_list_items,
-                           .introspection = strcmp(st.introspection, "on") == 0};
+                           .introspection = strcmp(st.introspection, "on") == 0,
+                           .playground = strcmp(st.playground, "on") == 0};
     if (!(gateway = gateway_new(&gc, schema, client, reg)))
         goto fail;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

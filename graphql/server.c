@@ -9,6 +9,7 @@
 #include "execute.h"
 #include "log.h"
 #include "parser.h"
+#include "playground.h"
 #include "request.h"
 #include "resolvers.h"
 #include "validate.h"
@@ -264,15 +265,52 @@ static void metrics(exchange_t *x)
     metrics_render(x->g->reg, &x->res->body);
 }
 
-enum { R_GRAPHQL, R_HEALTH, R_METRICS, R_UNMATCHED };
-static const char *const route_names[] = {"/graphql", "/health", "/metrics", "unmatched"};
+enum { R_GRAPHQL, R_HEALTH, R_METRICS, R_ASSETS, R_UNMATCHED };
+static const char *const route_names[] = {"/graphql", "/health", "/metrics",
+                                          "/graphql/assets/{name}", "unmatched"};
+#define ASSETS_PREFIX "/graphql/assets/"
 
 static int route_of(const char *path)
 {
-    for (int i = R_GRAPHQL; i < R_UNMATCHED; i++)
+    for (int i = R_GRAPHQL; i < R_ASSETS; i++)
         if (strcmp(path, route_names[i]) == 0)
             return i;
+    if (strncmp(path, ASSETS_PREFIX, strlen(ASSETS_PREFIX)) == 0)
+        return R_ASSETS;
     return R_UNMATCHED;
+}
+
+static void serve_file(exchange_t *x, const playground_file_t *f, const char *cache)
+{
+    x->res->status = 200;
+    x->res->content_type = f->content_type;
+    buf_append(&x->res->body, f->data, f->len);
+    http_response_header(x->res, "Cache-Control", cache);
+}
+
+/* A browser's GET of /graphql without a query gets the playground. */
+static bool playground_request(exchange_t *x)
+{
+    if (!x->g->cfg.playground || strcmp(x->req->method, "POST") == 0 ||
+        !playground_wanted(http_request_header(x->req, "Accept")))
+        return false;
+    get_params_t p = {0};
+    http_request_query_each(x->req, collect_get, &p);
+    if (p.query)
+        return false;
+    playground_file_t page = playground_page();
+    serve_file(x, &page, "no-cache");
+    return true;
+}
+
+static void asset(exchange_t *x)
+{
+    playground_file_t f;
+    if (!x->g->cfg.playground || !playground_asset(x->req->path + strlen(ASSETS_PREFIX), &f))
+        request_error(x, 404, "no such file");
+    else
+        /* The versions are pinned at build time: a file never changes under its name. */
+        serve_file(x, &f, "public, max-age=31536000, immutable");
 }
 
 static bool method_is(const http_request_t *req, const char *a, const char *b)
@@ -289,6 +327,8 @@ static void dispatch(exchange_t *x, int route)
             http_response_header(x->res, "Allow", "GET, POST");
         } else if (req->reject_status) {
             request_error(x, 413, "the request body is larger than --max-body-bytes");
+        } else if (playground_request(x)) {
+            /* answered */
         } else {
             gql_request_error_t err;
             if (gql_request_negotiate(http_request_header(req, "Accept"), &x->media, &err) < 0)
@@ -303,6 +343,8 @@ static void dispatch(exchange_t *x, int route)
         http_response_header(x->res, "Allow", "GET, HEAD");
     } else if (route == R_HEALTH) {
         health(x);
+    } else if (route == R_ASSETS) {
+        asset(x);
     } else {
         metrics(x);
     }

@@ -22,6 +22,7 @@ typedef struct gateway_config {
     size_t max_root_fields;
     size_t max_list_items;     /* longest list a field may answer */
     bool introspection;        /* __schema and __type allowed */
+    bool playground;           /* a browser's GET on /graphql gets GraphiQL */
 } gateway_config_t;
 
 typedef struct gateway gateway_t;

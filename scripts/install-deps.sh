@@ -7,7 +7,7 @@ set -eu
 
 BUILD="build-essential pkg-config python3 python3-yaml libmicrohttpd-dev libcjson-dev
 libsqlite3-dev libpq-dev libcurl4-openssl-dev librdkafka-dev"
-TEST="clang libclang-rt-14-dev curl kcat default-jre-headless maven libcmocka-dev postgresql postgresql-client prometheus wrk nginx-light python3-pip valgrind"
+TEST="chromium clang libclang-rt-14-dev curl kcat default-jre-headless maven libcmocka-dev postgresql postgresql-client prometheus wrk nginx-light python3-pip valgrind"
 PACKAGES="$BUILD"
 [ "${1:-}" = build ] || PACKAGES="$BUILD $TEST"
 
@@ -33,19 +33,20 @@ pip_install() {
 }
 python3 -c 'import yaml' 2>/dev/null || pip_install pyyaml
 
-[ "${1:-}" = build ] && exit 0
-
-# The Debian prometheus package starts a server; the tests start their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl stop prometheus 2>/dev/null || true
-fi
-
-# Node.js runs graphql-js, the reference of the GraphQL differential tests.
+# npm fetches the GraphQL playground for the build; Node.js also runs graphql-js, the
+# reference of the GraphQL differential tests.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "install-deps: installing Node.js"
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+fi
+
+[ "${1:-}" = build ] && exit 0
+
+# The Debian prometheus package starts a server; the tests start their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+    systemctl stop prometheus 2>/dev/null || true
 fi
 
 if ! python3 -c 'import pytest, jsonschema, openapi_spec_validator' 2>/dev/null; then
