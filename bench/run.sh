@@ -25,6 +25,7 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 cleanup() {
+    [ -n "${gql_pid:-}" ] && kill "$gql_pid" 2>/dev/null
     [ -n "${rest_pid:-}" ] && kill "$rest_pid" 2>/dev/null
     [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null
     wait 2>/dev/null
@@ -73,9 +74,27 @@ rest_post=$(run_wrk "http://127.0.0.1:$rest_port/articles" "$root/bench/post.lua
 rest_bulk=$(run_wrk "http://127.0.0.1:$rest_port" "$root/bench/bulk.lua")
 rss_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$rest_pid/status")
 
+# --- the GraphQL server in front of it ---
+gql_port=$(free_port)
+"$bin/articles-graphql" --port "$gql_port" --rest-api-url "http://127.0.0.1:$rest_port" \
+    --log-level warn --max-connections 4096 &
+gql_pid=$!
+wait_http "http://127.0.0.1:$gql_port/health"
+gql_one=$(run_wrk "http://127.0.0.1:$gql_port" "$root/bench/graphql.lua")
+gql_ten=$(BENCH_ALIASES=10 run_wrk "http://127.0.0.1:$gql_port" "$root/bench/graphql.lua")
+# Latency of one client alone: what the aliases cost, without queueing.
+saved="$conns $wthreads"
+conns=1 wthreads=1
+gql_one_c1=$(run_wrk "http://127.0.0.1:$gql_port" "$root/bench/graphql.lua")
+gql_ten_c1=$(BENCH_ALIASES=10 run_wrk "http://127.0.0.1:$gql_port" "$root/bench/graphql.lua")
+set -- $saved
+conns=$1 wthreads=$2
+
 ng_rps=$(field "$nginx_get" rps)
 get_rps=$(field "$rest_get" rps)
 ratio=$(python3 -c "print(f'{100*$get_rps/$ng_rps:.0f}')")
+gql_ratio=$(python3 -c "print(f'{100*$(field "$gql_one" rps)/$get_rps:.0f}')")
+alias_cost=$(python3 -c "print(f'{$(field "$gql_ten_c1" p50_ms)/$(field "$gql_one_c1" p50_ms):.1f}')")
 bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
 {
     echo "| measurement | requests/s | p50 ms | p99 ms | errors | goal |"
@@ -84,13 +103,17 @@ bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
     echo "| GET /articles/{id} | $get_rps ($ratio% of nginx) | $(field "$rest_get" p50_ms) | $(field "$rest_get" p99_ms) | $(field "$rest_get" errors) | >= 50% of nginx, p99 < 5 ms |"
     echo "| POST /articles | $(field "$rest_post" rps) | $(field "$rest_post" p50_ms) | $(field "$rest_post" p99_ms) | $(field "$rest_post" errors) | >= 20000/s |"
     echo "| POST /articles/bulk (1000 per request) | $(field "$rest_bulk" rps) = $bulk_rows articles/s | $(field "$rest_bulk" p50_ms) | $(field "$rest_bulk" p99_ms) | $(field "$rest_bulk" errors) | >= 100000 articles/s |"
+    echo "| GraphQL { getArticle(id) { id title } } | $(field "$gql_one" rps) ($gql_ratio% of REST GET) | $(field "$gql_one" p50_ms) | $(field "$gql_one" p99_ms) | $(field "$gql_one" errors) | >= 40% of REST, p99 < 10 ms |"
+    echo "| GraphQL, 10 aliased getArticle | $(field "$gql_ten" rps) | $(field "$gql_ten" p50_ms) | $(field "$gql_ten" p99_ms) | $(field "$gql_ten" errors) | |"
+    echo "| one client: 10 aliases vs 1 (p50) | ${alias_cost}x ($(field "$gql_ten_c1" p50_ms) vs $(field "$gql_one_c1" p50_ms) ms) | | | | < 3x |"
     echo
     echo "Peak resident memory of articles-rest: $((rss_kib / 1024)) MiB ($rss_kib KiB; goal < 32 MiB)."
     echo "wrk: $wthreads threads, $conns connections, ${duration}s per run; $(nproc) cores; $(date -u +%Y-%m-%d)."
 } | tee "$out/results.md"
 
 # A run with failed requests measured something else than it claims.
-for r in "$nginx_get" "$rest_get" "$rest_post" "$rest_bulk"; do
+for r in "$nginx_get" "$rest_get" "$rest_post" "$rest_bulk" "$gql_one" "$gql_ten" "$gql_one_c1" \
+    "$gql_ten_c1"; do
     if [ "$(field "$r" errors)" != 0 ]; then
         echo "bench: requests failed during a run: $r" >&2
         exit 1
