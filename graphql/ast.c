@@ -251,3 +251,11 @@ int gql_visit(gql_node_t *root, const gql_visitor_t *visitor, void *user_data)
     walk_t w = {visitor, user_data};
     return root ? walk_node(&w, root, NULL) : 0;
 }
+
+const char *const gql_directive_location_names[GQL_DIRECTIVE_LOCATION_COUNT] = {
+    "QUERY",           "MUTATION",           "SUBSCRIPTION",           "FIELD",
+    "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD", "INLINE_FRAGMENT",       "VARIABLE_DEFINITION",
+    "SCHEMA",          "SCALAR",             "OBJECT",                 "FIELD_DEFINITION",
+    "ARGUMENT_DEFINITION", "INTERFACE",      "UNION",                  "ENUM",
+    "ENUM_VALUE",      "INPUT_OBJECT",       "INPUT_FIELD_DEFINITION",
+};

@@ -251,6 +251,11 @@ typedef struct gql_directive_definition {
     gql_node_list_t locations; /* NAME, each one of the spec's DirectiveLocation names */
 } gql_directive_definition_t;
 
+/* The specification's DirectiveLocation names, in its order (which is also the bit order of
+ * gql_directive_location_t in schema.h). */
+#define GQL_DIRECTIVE_LOCATION_COUNT 19
+extern const char *const gql_directive_location_names[GQL_DIRECTIVE_LOCATION_COUNT];
+
 /* ---- names and visiting ---- */
 
 /* graphql-js's name of the kind ("Field", "ObjectTypeDefinition"), or "?" when out of range. */

@@ -256,16 +256,10 @@ static const char *const kind_names[] = {
     [GQL_TYPE_LIST] = "LIST", [GQL_TYPE_NON_NULL] = "NON_NULL",
 };
 
-static const char *const location_names[] = {
-    "QUERY", "MUTATION", "SUBSCRIPTION", "FIELD", "FRAGMENT_DEFINITION", "FRAGMENT_SPREAD",
-    "INLINE_FRAGMENT", "VARIABLE_DEFINITION", "SCHEMA", "SCALAR", "OBJECT",
-    "FIELD_DEFINITION", "ARGUMENT_DEFINITION", "INTERFACE", "UNION", "ENUM", "ENUM_VALUE",
-    "INPUT_OBJECT", "INPUT_FIELD_DEFINITION",
-};
 
 static cJSON *location_item(arena_t *a, const void *base, size_t i)
 {
-    return str_node(a, location_names[((const unsigned char *)base)[i]]);
+    return str_node(a, gql_directive_location_names[((const unsigned char *)base)[i]]);
 }
 
 /* The model keeps locations as a bit set; graphql-js lists them as declared. For the
@@ -280,7 +274,7 @@ static cJSON *locations(arena_t *a, const gql_directive_def_t *d)
         memcpy(order, dep, sizeof dep);
         n = sizeof dep;
     } else {
-        for (unsigned i = 0; i < sizeof location_names / sizeof *location_names; i++)
+        for (unsigned i = 0; i < GQL_DIRECTIVE_LOCATION_COUNT; i++)
             if (d->locations & (1u << i))
                 order[n++] = (unsigned char)i;
     }

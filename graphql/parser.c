@@ -819,29 +819,8 @@ static gql_node_t *parse_type_definition(parser_t *p, int which, bool ext)
 
 static bool is_directive_location(const gql_token_t *t)
 {
-    static const char *const locations[] = {
-        "QUERY",
-        "MUTATION",
-        "SUBSCRIPTION",
-        "FIELD",
-        "FRAGMENT_DEFINITION",
-        "FRAGMENT_SPREAD",
-        "INLINE_FRAGMENT",
-        "VARIABLE_DEFINITION",
-        "SCHEMA",
-        "SCALAR",
-        "OBJECT",
-        "FIELD_DEFINITION",
-        "ARGUMENT_DEFINITION",
-        "INTERFACE",
-        "UNION",
-        "ENUM",
-        "ENUM_VALUE",
-        "INPUT_OBJECT",
-        "INPUT_FIELD_DEFINITION",
-    };
-    for (size_t i = 0; i < sizeof locations / sizeof locations[0]; i++)
-        if (is_keyword(t, locations[i]))
+    for (size_t i = 0; i < GQL_DIRECTIVE_LOCATION_COUNT; i++)
+        if (is_keyword(t, gql_directive_location_names[i]))
             return true;
     return false;
 }

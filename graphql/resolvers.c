@@ -128,6 +128,17 @@ static int id_arg(gql_exec_t *ex, const cJSON *args, int64_t *id)
     return 0;
 }
 
+/* The REST path of the article an id argument names, or -1 (error
+ * recorded) when the id is unusable. */
+static int id_path(gql_exec_t *ex, const cJSON *args, char path[48])
+{
+    int64_t id;
+    if (id_arg(ex, args, &id) < 0)
+        return -1;
+    snprintf(path, 48, "/articles/%lld", (long long)id);
+    return 0;
+}
+
 /* Appends &name=value with value percent-encoded. */
 static void query_param(buf_t *b, const char *name, const char *value)
 {
@@ -228,11 +239,9 @@ static int one_article(gql_exec_t *ex, const http_call_t *call, cJSON **result)
 static int resolve_get_article(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
                                cJSON **result)
 {
-    int64_t id;
-    if (id_arg(ex, info->args, &id) < 0)
-        return -1;
     char path[48];
-    snprintf(path, sizeof path, "/articles/%lld", (long long)id);
+    if (id_path(ex, info->args, path) < 0)
+        return -1;
     http_call_t *call = get(ud, path);
     return call ? one_article(ex, call, result) : gql_exec_error(ex, NULL, "out of memory");
 }
@@ -259,11 +268,9 @@ static int resolve_create(gql_exec_t *ex, const gql_field_info_t *info, void *ud
 static int resolve_update(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
                           cJSON **result)
 {
-    int64_t id;
-    if (id_arg(ex, info->args, &id) < 0)
-        return -1;
     char path[48];
-    snprintf(path, sizeof path, "/articles/%lld", (long long)id);
+    if (id_path(ex, info->args, path) < 0)
+        return -1;
     http_call_t call;
     char *body = input_body(info->args);
     write_call(ud, &call, "PATCH", path, body, "application/merge-patch+json");
@@ -276,11 +283,9 @@ static int resolve_update(gql_exec_t *ex, const gql_field_info_t *info, void *ud
 static int resolve_delete(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
                           cJSON **result)
 {
-    int64_t id;
-    if (id_arg(ex, info->args, &id) < 0)
-        return -1;
     char path[48];
-    snprintf(path, sizeof path, "/articles/%lld", (long long)id);
+    if (id_path(ex, info->args, path) < 0)
+        return -1;
     http_call_t call;
     write_call(ud, &call, "DELETE", path, NULL, NULL);
     int rc = 0;

@@ -147,28 +147,8 @@ typedef struct build {
 
 static const char *const op_names[] = {"query", "mutation", "subscription"};
 
-static const char *const location_names[] = {
-    "QUERY",
-    "MUTATION",
-    "SUBSCRIPTION",
-    "FIELD",
-    "FRAGMENT_DEFINITION",
-    "FRAGMENT_SPREAD",
-    "INLINE_FRAGMENT",
-    "VARIABLE_DEFINITION",
-    "SCHEMA",
-    "SCALAR",
-    "OBJECT",
-    "FIELD_DEFINITION",
-    "ARGUMENT_DEFINITION",
-    "INTERFACE",
-    "UNION",
-    "ENUM",
-    "ENUM_VALUE",
-    "INPUT_OBJECT",
-    "INPUT_FIELD_DEFINITION",
-};
-#define NLOCATIONS (sizeof location_names / sizeof location_names[0])
+#define NLOCATIONS GQL_DIRECTIVE_LOCATION_COUNT
+
 
 /* ---- errors ---- */
 
@@ -993,7 +973,7 @@ static uint32_t location_bits(const gql_directive_definition_t *d)
     for (uint32_t i = 0; i < d->locations.count; i++) {
         const gql_name_t *n = (const gql_name_t *)d->locations.items[i];
         for (size_t k = 0; k < NLOCATIONS; k++)
-            if (name_is(n, location_names[k]))
+            if (name_is(n, gql_directive_location_names[k]))
                 bits |= 1u << k;
     }
     return bits;
@@ -1038,7 +1018,7 @@ static int check_directive_use(build_t *b, const gql_directive_t *d, const gql_n
     int loc = parent ? directive_location(b, parent) : -1;
     if (loc >= 0 && !(location_bits(known->last) & (1u << loc)))
         return fail_at(b, &d->base, "Directive \"@%s\" may not be used on %s.", d->name.value,
-                       location_names[loc]);
+                       gql_directive_location_names[loc]);
     int r = check_directive_args(b, d, known->last);
     if (r)
         return r;

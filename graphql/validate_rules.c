@@ -711,16 +711,12 @@ void rule_known_argument(walk_t *w, gql_argument_t *arg)
           w->ti.parent_type->name, fd->name, s);
 }
 
-static const char *const location_names[] = {
-    "QUERY",           "MUTATION",        "SUBSCRIPTION",        "FIELD", "FRAGMENT_DEFINITION",
-    "FRAGMENT_SPREAD", "INLINE_FRAGMENT", "VARIABLE_DEFINITION",
-};
 
 static const char *location_name(uint32_t loc)
 {
-    for (unsigned i = 0; i < sizeof location_names / sizeof *location_names; i++)
+    for (unsigned i = 0; i < GQL_DIRECTIVE_LOCATION_COUNT; i++)
         if (loc == 1u << i)
-            return location_names[i];
+            return gql_directive_location_names[i];
     return "?";
 }
 
