@@ -293,16 +293,23 @@ static void print_operation(printer_t *pr, const gql_operation_definition_t *o)
     print_node(pr, &o->selection_set->base);
 }
 
+/* ": Type = default @directives", the tail of variable and input value definitions. */
+static void print_type_default(printer_t *pr, const gql_node_t *type, const gql_node_t *def,
+                               const gql_node_list_t *directives)
+{
+    emits(pr, ": ");
+    print_node(pr, type);
+    if (def) {
+        emits(pr, " = ");
+        print_node(pr, def);
+    }
+    print_directives(pr, directives);
+}
+
 static void print_variable_definition(printer_t *pr, const gql_variable_definition_t *d)
 {
     print_node(pr, &d->variable->base);
-    emits(pr, ": ");
-    print_node(pr, d->type);
-    if (d->default_value) {
-        emits(pr, " = ");
-        print_node(pr, d->default_value);
-    }
-    print_directives(pr, &d->directives);
+    print_type_default(pr, d->type, d->default_value, &d->directives);
 }
 
 static void print_field(printer_t *pr, const gql_field_t *f)
@@ -527,13 +534,7 @@ static void print_input_value_definition(printer_t *pr, const gql_input_value_de
 {
     print_description(pr, d->description);
     print_name(pr, &d->name);
-    emits(pr, ": ");
-    print_node(pr, d->type);
-    if (d->default_value) {
-        emits(pr, " = ");
-        print_node(pr, d->default_value);
-    }
-    print_directives(pr, &d->directives);
+    print_type_default(pr, d->type, d->default_value, &d->directives);
 }
 
 static void print_directive_definition(printer_t *pr, const gql_directive_definition_t *d)
