@@ -7,6 +7,8 @@
  * their exact size, so the AST has arrays without a realloc per item. */
 #include "parser.h"
 
+#include <stddef.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -349,15 +351,28 @@ static gql_node_t *parse_text_value(parser_t *p, gql_kind_t kind)
 
 static gql_node_t *parse_value(parser_t *p, bool is_const);
 
-static gql_node_t *parse_list_value(parser_t *p, bool is_const)
+_Static_assert(offsetof(gql_list_value_t, values) == offsetof(gql_object_value_t, fields),
+               "list and object values share their layout");
+
+/* "[ values ]" and "{ fields }": a node holding one list, one level deeper. The two
+ * node structs have the same layout, so one builder serves both. */
+static gql_node_t *parse_compound_value(parser_t *p, gql_kind_t kind, bool is_const,
+                                        gql_node_t *(*item)(parser_t *, bool),
+                                        gql_token_kind_t close)
 {
     gql_loc_t start = loc_here(p);
-    gql_list_value_t *l = node_new(p, GQL_KIND_LIST_VALUE, sizeof *l, &start);
-    if (!l || deeper(p) < 0 || advance(p) < 0 ||
-        items_until(p, parse_value, is_const, GQL_TOKEN_BRACKET_R, true, &l->values) < 0)
+    gql_list_value_t *v = node_new(p, kind, sizeof *v, &start);
+    if (!v || deeper(p) < 0 || advance(p) < 0 ||
+        items_until(p, item, is_const, close, true, &v->values) < 0)
         return NULL;
     p->depth--;
-    return done(p, l);
+    return done(p, v);
+}
+
+static gql_node_t *parse_list_value(parser_t *p, bool is_const)
+{
+    return parse_compound_value(p, GQL_KIND_LIST_VALUE, is_const, parse_value,
+                                GQL_TOKEN_BRACKET_R);
 }
 
 /* "name: value", the shape of an argument and of an object field. */
@@ -378,13 +393,8 @@ static gql_node_t *parse_object_field(parser_t *p, bool is_const)
 
 static gql_node_t *parse_object_value(parser_t *p, bool is_const)
 {
-    gql_loc_t start = loc_here(p);
-    gql_object_value_t *o = node_new(p, GQL_KIND_OBJECT_VALUE, sizeof *o, &start);
-    if (!o || deeper(p) < 0 || advance(p) < 0 ||
-        items_until(p, parse_object_field, is_const, GQL_TOKEN_BRACE_R, true, &o->fields) < 0)
-        return NULL;
-    p->depth--;
-    return done(p, o);
+    return parse_compound_value(p, GQL_KIND_OBJECT_VALUE, is_const, parse_object_field,
+                                GQL_TOKEN_BRACE_R);
 }
 
 static gql_node_t *parse_name_value(parser_t *p)
