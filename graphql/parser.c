@@ -7,9 +7,8 @@
  * their exact size, so the AST has arrays without a realloc per item. */
 #include "parser.h"
 
-#include <stddef.h>
-
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
