@@ -32,7 +32,8 @@ LDFLAGS := $(OPTFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c lib/metrics.c \
-             lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c
+             lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c \
+             lib/upstream_metrics.c
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
 GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
@@ -144,7 +145,7 @@ unit: $(UNIT_BINS)
 blackbox: $(PROGRAMS)
 	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh
 	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/graphql/diff.py tests/graphql/test_http.py \
-	    tests/graphql/test_playground.py
+	    tests/graphql/test_gateway.py tests/graphql/test_playground.py
 
 # A one-second run of each benchmark: it must work, whatever the figures.
 bench-smoke: all

@@ -895,20 +895,20 @@ static int execute_field(gql_exec_t *ex, const gql_type_t *parent, const cJSON *
 
 /* ---- the operation ---- */
 
-static void prepare_roots(gql_exec_t *ex, plan_t *plan)
+/* Returns what the prepare hook returned: 0, or GQL_EXEC_SUSPENDED. */
+static int prepare_roots(gql_exec_t *ex, plan_t *plan)
 {
     gql_field_info_t *infos = arena_alloc(ex->arena, (plan->n + 1) * sizeof *infos);
     size_t n = 0;
     if (!infos)
-        return;
+        return 0;
     for (size_t i = 0; i < plan->n; i++) {
         cfield_t *cf = plan->fields[i];
         if (!cf->def || cf->meta || field_args(ex, cf) != 0)
             continue;
         field_info(cf, NULL, &infos[n++]);
     }
-    if (n)
-        ex->opt->prepare(ex, infos, n, ex->opt->user_data);
+    return n ? ex->opt->prepare(ex, infos, n, ex->opt->user_data) : 0;
 }
 
 static int execute_root(gql_exec_t *ex, const gql_operation_definition_t *op, buf_t *data,
@@ -932,8 +932,8 @@ static int execute_root(gql_exec_t *ex, const gql_operation_definition_t *op, bu
     if (plan->rc)
         return record_error(ex, plan->msg, NULL, NULL, plan->at, NULL);
     bool serial = op->operation == GQL_OPERATION_MUTATION;
-    if (!serial && ex->opt->prepare)
-        prepare_roots(ex, plan);
+    if (!serial && ex->opt->prepare && prepare_roots(ex, plan) == GQL_EXEC_SUSPENDED)
+        return GQL_EXEC_SUSPENDED;
     bool failed = false, first = true;
     buf_putc(data, '{');
     for (size_t i = 0; i < plan->n && !(failed && serial); i++) {
@@ -1031,6 +1031,10 @@ static int run(gql_exec_t *ex, const gql_document_t *doc, const char *operation_
     buf_t data = {0};
     bool data_null = true;
     rc = execute_root(ex, op, &data, &data_null);
+    if (rc == GQL_EXEC_SUSPENDED) {
+        buf_free(&data);
+        return rc;
+    }
     if (rc == 0 && ex->oom)
         rc = GQL_ENOMEM;
     if (rc == 0) {

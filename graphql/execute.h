@@ -56,9 +56,16 @@ typedef struct gql_resolver {
 /* Called once before the root fields of a query operation are resolved,
  * with each root field's info (arguments coerced): a resolver layer may
  * start all their fetches together. Not called for mutations, whose root
- * fields run one after another as the specification requires. */
-typedef void (*gql_prepare_fn)(gql_exec_t *ex, const gql_field_info_t *roots, size_t n,
-                               void *user_data);
+ * fields run one after another as the specification requires.
+ *
+ * Returns 0 to go on, or GQL_EXEC_SUSPENDED to stop the execution before
+ * any field is resolved: gql_execute then returns GQL_EXEC_SUSPENDED with
+ * nothing written, and the caller runs it again, from the start, once the
+ * fetches are in (the hook then returns 0). A server thus never waits for
+ * the network while executing. */
+#define GQL_EXEC_SUSPENDED 1
+typedef int (*gql_prepare_fn)(gql_exec_t *ex, const gql_field_info_t *roots, size_t n,
+                              void *user_data);
 
 typedef struct gql_exec_options {
     const gql_resolver_t *resolvers; /* fields without one use the default resolver */
@@ -82,7 +89,8 @@ typedef struct gql_exec_result {
 /* Executes doc (parsed and validated) against schema and appends the JSON
  * response ({"data":...,"errors":[...]} with errors omitted when none) to
  * out. operation_name may be NULL; variables is a JSON object or NULL.
- * Returns 0 (also when the response holds errors: see res), or GQL_ENOMEM. */
+ * Returns 0 (also when the response holds errors: see res), GQL_EXEC_SUSPENDED
+ * when the prepare hook asked for it, or GQL_ENOMEM. */
 int gql_execute(const gql_schema_t *schema, const gql_document_t *doc, const char *operation_name,
                 const cJSON *variables, const gql_exec_options_t *opt, arena_t *arena, buf_t *out,
                 gql_exec_result_t *res);

@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "schema.h"
 #include "server.h"
+#include "upstream_metrics.h"
 
 /* The schema, compiled in from schema/articles.graphql. */
 extern const char articles_graphql[];
@@ -84,8 +85,8 @@ static void parse_settings(settings_t *st, int argc, char **argv)
         OPT_INT("max-connections", "MAX_CONNECTIONS", "1024", "simultaneous client connections",
                 max_connections, 1, 1000000),
         OPT_INT("threads", "THREADS", "0",
-                "worker threads (0: eight per core, since they wait on the REST core)", threads, 0,
-                1024),
+                "worker threads (0: two per core; a query waiting for the REST core holds none)",
+                threads, 0, 1024),
         {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,
          "log lines as text or JSON; when unset, text on a terminal and json otherwise",
          &st->log_format, 0, 0, log_formats},
@@ -125,12 +126,14 @@ int main(int argc, char **argv)
     char err[256];
     gql_schema_t *schema = NULL;
     http_client_t *client = NULL;
+    upstream_metrics_t *upstream = NULL;
     gateway_t *gateway = NULL;
     http_server_t *server = NULL;
     metrics_registry_t *reg = metrics_new();
     gql_error_t gerr;
     if (!reg || metrics_add_process(reg) < 0 ||
-        metrics_add_build_info(reg, "articles-graphql", VERSION) < 0)
+        metrics_add_build_info(reg, "articles-graphql", VERSION) < 0 ||
+        !(upstream = upstream_metrics_new(reg)))
         goto fail;
     if (gql_schema_build(articles_graphql, articles_graphql_len, NULL, &schema, &gerr) < 0) {
         log_error("the compiled-in schema is invalid: %s", gerr.message);
@@ -138,11 +141,13 @@ int main(int argc, char **argv)
     }
     http_client_config_t cc = {.base_url = st.rest_api_url,
                                .timeout_ms = st.upstream_timeout_ms};
+    upstream_metrics_attach(upstream, &cc);
     if (http_client_new(&cc, &client, err, sizeof err) < 0) {
         fprintf(stderr, "articles-graphql: --rest-api-url: %s\n", err);
         status = 2;
         goto fail;
     }
+    upstream_metrics_watch(upstream, client);
     gateway_config_t gc = {.max_document_bytes = (size_t)st.max_document_bytes,
                            .max_tokens = (size_t)st.max_tokens,
                            .max_depth = (unsigned)st.max_depth,
@@ -154,7 +159,7 @@ int main(int argc, char **argv)
     if (!(gateway = gateway_new(&gc, schema, client, reg)))
         goto fail;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = st.threads > 0 ? (int)st.threads : 8 * (cores > 0 ? (int)cores : 1);
+    int threads = st.threads > 0 ? (int)st.threads : 2 * (cores > 0 ? (int)cores : 1);
     http_server_config_t hc = {.host = st.host, .port = (int)st.port, .threads = threads,
                                .max_connections = (int)st.max_connections,
                                .connection_timeout = (int)st.connection_timeout,
@@ -178,5 +183,6 @@ fail:
     http_client_free(client);
     gql_schema_free(schema);
     metrics_free(reg);
+    upstream_metrics_free(upstream);
     return status;
 }

@@ -333,7 +333,7 @@ static bool add_fetch(articles_ctx_t *ctx, char *path)
     return true;
 }
 
-void articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data)
+int articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data)
 {
     (void)ex;
     articles_ctx_t *ctx = user_data;
@@ -344,21 +344,49 @@ void articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, v
             add_fetch(ctx, buf_detach(&path));
         buf_free(&path);
     }
-    /* http_client_run wants the calls side by side: copy them out and back. */
+    /* The client wants the calls side by side: they are copied out here
+     * and back by articles_collect. */
     size_t count = ctx->nfetched - first;
     http_call_t *calls = count ? calloc(count, sizeof *calls) : NULL;
     if (!calls)
-        return; /* each resolver then fetches on its own */
+        return 0; /* nothing new, or each resolver fetches on its own */
     for (size_t i = 0; i < count; i++)
         calls[i] = ctx->fetched[first + i].call;
+    ctx->batch = calls;
+    ctx->batch_first = first;
+    ctx->batch_n = count;
+    if (ctx->suspend)
+        return GQL_EXEC_SUSPENDED;
     http_client_run(ctx->client, calls, count);
-    for (size_t i = 0; i < count; i++)
-        ctx->fetched[first + i].call = calls[i];
-    free(calls);
+    articles_collect(ctx);
+    return 0;
+}
+
+int articles_submit(articles_ctx_t *ctx, http_client_done_fn done, void *done_data)
+{
+    int rc = http_client_submit(ctx->client, ctx->batch, ctx->batch_n, done, done_data);
+    if (rc < 0) {
+        for (size_t i = 0; i < ctx->batch_n; i++) {
+            ctx->batch[i].err = rc;
+            snprintf(ctx->batch[i].error, sizeof ctx->batch[i].error, "%s",
+                     http_client_strerror(rc));
+        }
+    }
+    return rc;
+}
+
+void articles_collect(articles_ctx_t *ctx)
+{
+    for (size_t i = 0; i < ctx->batch_n; i++)
+        ctx->fetched[ctx->batch_first + i].call = ctx->batch[i];
+    free(ctx->batch);
+    ctx->batch = NULL;
+    ctx->batch_n = 0;
 }
 
 void articles_ctx_release(articles_ctx_t *ctx)
 {
+    articles_collect(ctx);
     for (size_t i = 0; i < ctx->nfetched; i++) {
         http_call_free(&ctx->fetched[i].call);
         free(ctx->fetched[i].path);

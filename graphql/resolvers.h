@@ -11,6 +11,7 @@
 #ifndef GQL_RESOLVERS_H
 #define GQL_RESOLVERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "execute.h"
@@ -21,16 +22,32 @@ typedef struct articles_ctx {
     http_client_t *client;     /* borrowed, shared by all requests */
     const char *authorization; /* the client's Authorization header, or NULL */
     const char *traceparent;   /* W3C traceparent to send, or NULL */
+    bool suspend;              /* the prepare hook suspends the execution rather than wait for
+                                * its GETs: see articles_submit */
     /* private: answers of this request's GETs, by path */
     struct fetched *fetched;
     size_t nfetched;
+    http_call_t *batch; /* the GETs of the last prepare, until collected */
+    size_t batch_first, batch_n;
 } articles_ctx_t;
 
 extern const gql_resolver_t articles_resolvers[];
 extern const size_t articles_nresolvers;
 
-/* The prepare hook of gql_exec_options_t; user_data is an articles_ctx_t. */
-void articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data);
+/* The prepare hook of gql_exec_options_t; user_data is an articles_ctx_t.
+ * It gathers the root fields' GETs (those already fetched for this request
+ * are not repeated) and runs them together; with ctx->suspend it returns
+ * GQL_EXEC_SUSPENDED instead, leaving them to articles_submit. */
+int articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data);
+
+/* After a suspended execution: starts the gathered GETs on the client,
+ * done(done_data) runs from the client's thread when they are finished;
+ * then call articles_collect and execute again. Returns 0, or a negative
+ * HTTP_CLIENT_E* code when they could not start (done never runs; the
+ * calls carry the error, so executing again reports it). */
+int articles_submit(articles_ctx_t *ctx, http_client_done_fn done, void *done_data);
+/* Takes the finished GETs of the last prepare into the request's answers. */
+void articles_collect(articles_ctx_t *ctx);
 
 /* Frees what a request's fetches hold; call after gql_execute. */
 void articles_ctx_release(articles_ctx_t *ctx);

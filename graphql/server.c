@@ -1,6 +1,7 @@
 /* server.c - the GraphQL endpoint; see server.h. */
 #include "server.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,26 @@ struct gateway {
     metric_t *duration;   /* http_request_duration_seconds{method,route,status} */
     metric_t *operations; /* graphql_operations_total{type,name} */
     metric_t *errors;     /* graphql_errors_total{code} */
-    metric_t *breaker;    /* upstream_breaker_state */
 };
 
-/* One GraphQL request on its way through the endpoint. */
+/* One request on its way through the server. A GraphQL query that needs
+ * the REST core is executed in two goes: the first gathers its GETs and
+ * suspends the connection, the client's loop thread fetches them, and the
+ * second, in a server thread again, resolves and answers. No thread waits
+ * for the network meanwhile. */
 typedef struct exchange {
     gateway_t *g;
     http_request_t *req;
     http_response_t *res;
+    const char *route;
     gql_media_t media;
     arena_t arena;
+    gql_http_request_t r;     /* the GraphQL request, once read */
+    bool have_r;
+    gql_document_t *doc;      /* parsed and valid, in arena */
+    articles_ctx_t ctx;
+    char traceparent[56];
+    http_deferred_t *deferred; /* set while suspended */
     const char *op_type;
     const char *op_name;
 } exchange_t;
@@ -161,6 +172,20 @@ static int read_request(exchange_t *x, gql_http_request_t *out)
     return rc;
 }
 
+/* Random bits for trace ids: a per-thread generator seeded once from the
+ * kernel, since a system call per request shows in the profile. Trace ids
+ * need to be unique, not secret. */
+static uint64_t trace_random(void)
+{
+    static _Thread_local uint64_t state;
+    if (!state && getrandom(&state, sizeof state, 0) != (ssize_t)sizeof state)
+        state = (uint64_t)http_now() * 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)&state;
+    uint64_t z = (state += 0x9e3779b97f4a7c15u); /* splitmix64 */
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
 /* The traceparent to send on: the client's when well formed, else a new
  * one, so the REST core's logs can always be joined to this request. */
 static void traceparent_of(const http_request_t *req, char out[56])
@@ -170,42 +195,45 @@ static void traceparent_of(const http_request_t *req, char out[56])
         memcpy(out, tp, 56);
         return;
     }
-    static const char hex[] = "0123456789abcdef";
-    unsigned char r[24];
-    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
-        memset(r, 0x5a, sizeof r);
-    char *p = out + snprintf(out, 56, "00-");
-    for (int i = 0; i < 16; i++, p += 2)
-        p[0] = hex[r[i] >> 4], p[1] = hex[r[i] & 15];
-    *p++ = '-';
-    for (int i = 16; i < 24; i++, p += 2)
-        p[0] = hex[r[i] >> 4], p[1] = hex[r[i] & 15];
-    snprintf(p, 4, "-01");
+    /* An all-zero trace or parent id is invalid; the odds are 2^-64. */
+    uint64_t a = trace_random(), b = trace_random(), c = trace_random();
+    snprintf(out, 56, "00-%016llx%016llx-%016llx-01", (unsigned long long)a,
+             (unsigned long long)b, (unsigned long long)(c | 1));
 }
 
-static void execute(exchange_t *x, const gql_document_t *doc, const gql_http_request_t *r)
+static void on_fetched(void *data)
 {
-    char traceparent[56];
-    traceparent_of(x->req, traceparent);
-    articles_ctx_t ctx = {.client = x->g->client,
-                          .authorization = http_request_header(x->req, "Authorization"),
-                          .traceparent = traceparent};
+    exchange_t *x = data;
+    http_deferred_resume(x->deferred);
+}
+
+/* Runs the operation, or suspends the exchange until its GETs are in. */
+static void execute(exchange_t *x)
+{
     gql_exec_options_t opt = {.resolvers = articles_resolvers,
                               .nresolvers = articles_nresolvers,
                               .prepare = articles_prepare,
-                              .user_data = &ctx,
+                              .user_data = &x->ctx,
                               .max_list_items = x->g->cfg.max_list_items,
                               .allow_introspection = x->g->cfg.introspection};
     gql_exec_result_t res = {0};
     x->res->content_type = media_type(x->media);
-    if (gql_execute(x->g->schema, doc, r->operation_name, r->variables, &opt, &x->arena,
-                    &x->res->body, &res) < 0) {
-        articles_ctx_release(&ctx);
+    int rc = gql_execute(x->g->schema, x->doc, x->r.operation_name, x->r.variables, &opt,
+                         &x->arena, &x->res->body, &res);
+    if (rc == GQL_EXEC_SUSPENDED) {
+        x->deferred = http_request_suspend(x->req, x);
+        /* From here the client's thread may resume the exchange, which then
+         * runs in this thread once this call has returned. */
+        if (articles_submit(&x->ctx, on_fetched, x) < 0)
+            http_deferred_resume(x->deferred);
+        return;
+    }
+    articles_ctx_release(&x->ctx);
+    if (rc < 0) {
         buf_reset(&x->res->body);
         request_error(x, 500, "out of memory");
         return;
     }
-    articles_ctx_release(&ctx);
     x->res->status = res.request_error && x->media == GQL_MEDIA_GRAPHQL_RESPONSE ? 400 : 200;
     x->op_type = res.operation_type;
     if (res.nerrors)
@@ -214,34 +242,39 @@ static void execute(exchange_t *x, const gql_document_t *doc, const gql_http_req
 
 static void graphql(exchange_t *x)
 {
-    gql_http_request_t r;
-    if (read_request(x, &r) < 0)
+    if (read_request(x, &x->r) < 0)
         return;
+    x->have_r = true;
     gql_parse_options_t popt = {.max_source_bytes = x->g->cfg.max_document_bytes,
                                 .max_tokens = x->g->cfg.max_tokens,
                                 .max_depth = x->g->cfg.max_depth};
-    gql_document_t *doc;
     gql_error_t perr;
     gql_validation_result_t vr;
     gql_validate_options_t vopt = {.max_aliases = x->g->cfg.max_aliases,
                                    .max_root_fields = x->g->cfg.max_root_fields,
                                    .max_depth = x->g->cfg.max_depth};
-    if (gql_parse(r.query, r.query_len, &popt, &x->arena, &doc, &perr) < 0) {
+    if (gql_parse(x->r.query, x->r.query_len, &popt, &x->arena, &x->doc, &perr) < 0) {
         syntax_error(x, &perr);
-    } else if (gql_validate(x->g->schema, doc, &vopt, &x->arena, &vr) != 0) {
-        validation_errors(x, &vr);
-    } else {
-        const char *why = NULL;
-        const gql_operation_definition_t *op = gql_select_operation(doc, r.operation_name, &why);
-        x->op_name = op && op->name.value ? op->name.value : NULL;
-        if (op && op->operation == GQL_OPERATION_MUTATION && strcmp(x->req->method, "POST") != 0) {
-            request_error(x, 405, "mutations are sent with POST");
-            http_response_header(x->res, "Allow", "POST");
-        } else {
-            execute(x, doc, &r);
-        }
+        return;
     }
-    gql_request_free(&r);
+    if (gql_validate(x->g->schema, x->doc, &vopt, &x->arena, &vr) != 0) {
+        validation_errors(x, &vr);
+        return;
+    }
+    const char *why = NULL;
+    const gql_operation_definition_t *op = gql_select_operation(x->doc, x->r.operation_name, &why);
+    x->op_name = op && op->name.value ? op->name.value : NULL;
+    if (op && op->operation == GQL_OPERATION_MUTATION && strcmp(x->req->method, "POST") != 0) {
+        request_error(x, 405, "mutations are sent with POST");
+        http_response_header(x->res, "Allow", "POST");
+        return;
+    }
+    traceparent_of(x->req, x->traceparent);
+    x->ctx = (articles_ctx_t){.client = x->g->client,
+                              .authorization = http_request_header(x->req, "Authorization"),
+                              .traceparent = x->traceparent,
+                              .suspend = true};
+    execute(x);
 }
 
 /* ---- other routes ------------------------------------------------------- */
@@ -359,41 +392,65 @@ static const char *method_label(const char *m)
     return "other";
 }
 
-void gateway_handle(void *user_data, http_request_t *req, http_response_t *res)
+/* Counts, logs and frees an answered exchange. */
+static void finish(exchange_t *x)
 {
-    gateway_t *g = user_data;
-    exchange_t x = {.g = g, .req = req, .res = res, .media = GQL_MEDIA_JSON};
-    arena_init(&x.arena, 16 * 1024, 64u << 20);
-    int r = route_of(req->path);
-    const char *route = route_names[r];
-    dispatch(&x, r);
+    gateway_t *g = x->g;
+    http_request_t *req = x->req;
+    http_response_t *res = x->res;
     if (res->body.failed) {
         http_response_free(res);
-        request_error(&x, 500, "out of memory");
+        request_error(x, 500, "out of memory");
     }
     double seconds = http_now() - req->start;
     char code[8];
     snprintf(code, sizeof code, "%d", res->status);
-    const char *labels[] = {method_label(req->method), route, code};
+    const char *labels[] = {method_label(req->method), x->route, code};
     metric_inc(g->requests, labels, 1);
     metric_observe(g->duration, labels, seconds);
-    if (x.op_type) {
+    if (x->op_type) {
         /* Operation names come from clients: the registry's series cap
          * bounds them. */
-        const char *op_labels[] = {x.op_type, x.op_name ? x.op_name : "anonymous"};
+        const char *op_labels[] = {x->op_type, x->op_name ? x->op_name : "anonymous"};
         metric_inc(g->operations, op_labels, 1);
     }
-    log_request(req->method, route, req->path, res->status, seconds, NULL);
-    arena_free(&x.arena);
+    char trace[33] = "";
+    if (x->traceparent[0]) /* "00-<trace id>-..." */
+        snprintf(trace, sizeof trace, "%.32s", x->traceparent + 3);
+    log_request(req->method, x->route, req->path, res->status, seconds, trace[0] ? trace : NULL);
+    if (x->have_r)
+        gql_request_free(&x->r);
+    arena_free(&x->arena);
+    free(x);
+}
+
+void gateway_handle(void *user_data, http_request_t *req, http_response_t *res)
+{
+    exchange_t *x = req->resumed;
+    if (x) {
+        /* The GETs of a suspended query are in: execute it again. */
+        x->req = req;
+        x->res = res;
+        x->deferred = NULL;
+        articles_collect(&x->ctx);
+        execute(x);
+    } else {
+        x = calloc(1, sizeof *x);
+        if (!x) {
+            res->status = 503;
+            return;
+        }
+        *x = (exchange_t){.g = user_data, .req = req, .res = res, .media = GQL_MEDIA_JSON};
+        arena_init(&x->arena, 16 * 1024, 64u << 20);
+        int r = route_of(req->path);
+        x->route = route_names[r];
+        dispatch(x, r);
+    }
+    if (!x->deferred)
+        finish(x);
 }
 
 /* ---- set-up ------------------------------------------------------------- */
-
-static void collect_breaker(void *user_data)
-{
-    gateway_t *g = user_data;
-    metric_set(g->breaker, NULL, http_client_breaker_state(g->client));
-}
 
 gateway_t *gateway_new(const gateway_config_t *cfg, const gql_schema_t *schema,
                        http_client_t *client, metrics_registry_t *reg)
@@ -419,11 +476,7 @@ gateway_t *gateway_new(const gateway_config_t *cfg, const gql_schema_t *schema,
     g->errors = metrics_counter(reg, "graphql_errors_total",
                                 "GraphQL responses with errors, by the first error's code.", 1,
                                 err_labels);
-    g->breaker = metrics_gauge(reg, "upstream_breaker_state",
-                               "Circuit breaker of the REST core: 0 closed, 1 open, 2 half-open.",
-                               0, NULL);
-    if (!g->requests || !g->duration || !g->operations || !g->errors || !g->breaker ||
-        metrics_on_collect(reg, collect_breaker, g) < 0) {
+    if (!g->requests || !g->duration || !g->operations || !g->errors) {
         free(g);
         return NULL;
     }

@@ -1,5 +1,6 @@
-/* http_client.c - outbound HTTP on libcurl: pooled multi handles, batches,
- * retries with backoff, the breaker; see http_client.h. */
+/* http_client.c - outbound HTTP on libcurl: one event loop thread per
+ * client drives every call through one multi handle; retries with backoff,
+ * the breaker; see http_client.h. */
 #include "http_client.h"
 
 #include <pthread.h>
@@ -8,33 +9,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 
 #include <curl/curl.h>
 
+#include "log.h"
+
 _Static_assert(HTTP_CLIENT_ERROR_SIZE >= CURL_ERROR_SIZE, "libcurl's error buffer must fit");
 
-/* A multi handle between batches: its connection cache holds the idle
- * connections, so handing it to the next batch reuses them. */
-typedef struct pooled {
-    CURLM *multi;
-    struct pooled *next;
-} pooled_t;
+enum { JOB_NEW, JOB_DONE, JOB_RUNNING, JOB_WAITING };
 
-struct http_client {
-    http_client_config_t cfg; /* cfg.base_url points to base_url */
-    char *base_url;
-    CURLSH *share;
-    pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-    pthread_mutex_t pool_lock;
-    pooled_t *idle;
-    int nidle;
-    breaker_t breaker;
-};
-
-enum { JOB_DONE, JOB_RUNNING, JOB_WAITING };
+/* Easy handles kept for reuse: setting one up from scratch costs a few
+ * kilobytes of cleared memory per call. */
+#define HTTP_CLIENT_SPARE_EASY 64
 
 /* One call while its batch runs. */
 typedef struct job {
+    struct batch *bt;
     http_call_t *call;
     CURL *easy;
     struct curl_slist *headers;
@@ -49,14 +42,35 @@ typedef struct job {
     double due;             /* when a waiting retry may start */
 } job_t;
 
+/* The calls of one http_client_submit(). */
 typedef struct batch {
-    http_client_t *c;
-    CURLM *multi;
     job_t *jobs;
     size_t n;
-    size_t running, waiting;
-    uint64_t rng;
+    size_t pending; /* jobs not yet done */
+    http_client_done_fn done;
+    void *done_data;
+    struct batch *next; /* in the submit queue, then in the loop's active list */
 } batch_t;
+
+struct http_client {
+    http_client_config_t cfg; /* cfg.base_url points to base_url */
+    char *base_url;
+    breaker_t breaker;
+    CURLM *multi;             /* the loop thread's */
+    int epfd;                 /* the loop's epoll set: curl's sockets and wakefd */
+    int wakefd;               /* eventfd that submitters write to wake the loop */
+    double timer_due;         /* when libcurl wants its timeout action; 0: none */
+    pthread_t thread;
+    pthread_mutex_t lock;     /* queue, stopping, sleeping, spare */
+    batch_t *queue;           /* submitted, not yet taken by the loop (newest first) */
+    bool stopping;
+    bool sleeping;            /* the loop is (about to be) in epoll_wait */
+    CURL *spare[HTTP_CLIENT_SPARE_EASY]; /* finished easy handles, reset, for reuse */
+    int nspare;
+    /* the loop thread's own */
+    batch_t *active;
+    uint64_t rng;
+};
 
 /* ---- library set-up ---------------------------------------------------- */
 
@@ -96,26 +110,12 @@ const char *http_client_strerror(int code)
     case HTTP_CLIENT_EBREAKER: return "circuit breaker open";
     case HTTP_CLIENT_ETRANSPORT: return "connection failed";
     case HTTP_CLIENT_EINTERNAL: return "internal error in the HTTP client";
+    case HTTP_CLIENT_ESTOPPED: return "the HTTP client is shutting down";
     default: return "unknown error";
     }
 }
 
 /* ---- client ------------------------------------------------------------ */
-
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *ud)
-{
-    (void)h;
-    (void)access;
-    http_client_t *c = ud;
-    pthread_mutex_lock(&c->share_locks[data]);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *ud)
-{
-    (void)h;
-    http_client_t *c = ud;
-    pthread_mutex_unlock(&c->share_locks[data]);
-}
 
 static int check_config(const http_client_config_t *cfg, char *err, size_t errlen)
 {
@@ -126,7 +126,7 @@ static int check_config(const http_client_config_t *cfg, char *err, size_t errle
     }
     if (cfg->connect_timeout_ms < 0 || cfg->timeout_ms < 0 || cfg->max_attempts < 0 ||
         cfg->backoff_base_ms < 0 || cfg->backoff_cap_ms < 0 || cfg->max_idle_connections < 0 ||
-        cfg->idle_seconds < 0 || cfg->max_pooled < 0) {
+        cfg->idle_seconds < 0) {
         snprintf(err, errlen, "negative HTTP client setting");
         return HTTP_CLIENT_EINVAL;
     }
@@ -148,26 +148,59 @@ static void apply_defaults(http_client_config_t *cfg)
     if (!cfg->backoff_cap_ms)
         cfg->backoff_cap_ms = 2000;
     if (!cfg->max_idle_connections)
-        cfg->max_idle_connections = 32;
+        cfg->max_idle_connections = 256;
     if (!cfg->idle_seconds)
         cfg->idle_seconds = 20;
-    if (!cfg->max_pooled)
-        cfg->max_pooled = 16;
 }
 
-static int make_share(http_client_t *c)
+static void *loop_main(void *arg);
+static CURL *take_easy(http_client_t *c);
+
+/* libcurl tells which of its sockets to watch for what (the multi socket
+ * interface): only sockets with activity are then handed back to it, so
+ * the cost of a loop turn does not grow with the calls in flight. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    c->share = curl_share_init();
-    if (!c->share)
-        return HTTP_CLIENT_ENOMEM;
-    /* Only DNS: libcurl does not support a shared connection cache between
-     * concurrent threads, hence the pool of multi handles. */
-    if (curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock) != CURLSHE_OK ||
-        curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock) != CURLSHE_OK ||
-        curl_share_setopt(c->share, CURLSHOPT_USERDATA, c) != CURLSHE_OK ||
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)
-        return HTTP_CLIENT_EINTERNAL;
+    (void)easy;
+    http_client_t *c = userp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
+        curl_multi_assign(c->multi, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {.data.fd = fd};
+    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(c->epfd, op, fd, &ev) < 0 &&
+        epoll_ctl(c->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -1;
+    if (!socketp)
+        curl_multi_assign(c->multi, fd, c); /* any non-NULL marks it as watched */
     return 0;
+}
+
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    http_client_t *c = userp;
+    c->timer_due = timeout_ms < 0 ? 0 : now_seconds() + (double)timeout_ms / 1000.0;
+    return 0;
+}
+
+static void close_fds(http_client_t *c)
+{
+    if (c->epfd >= 0)
+        close(c->epfd);
+    if (c->wakefd >= 0)
+        close(c->wakefd);
+}
+
+static void wake_loop(http_client_t *c)
+{
+    uint64_t one = 1;
+    /* A full counter (EAGAIN) wakes the loop just as well. */
+    if (write(c->wakefd, &one, sizeof one) < 0) {
+    }
 }
 
 int http_client_new(const http_client_config_t *cfg, http_client_t **out, char *err,
@@ -187,35 +220,55 @@ int http_client_new(const http_client_config_t *cfg, http_client_t **out, char *
         return HTTP_CLIENT_ENOMEM;
     }
     c->cfg = *cfg;
+    c->epfd = c->wakefd = -1;
     apply_defaults(&c->cfg);
     if (breaker_init(&c->breaker, &c->cfg.breaker) < 0) {
         snprintf(err, errlen, "bad circuit breaker settings");
         free(c);
         return HTTP_CLIENT_EINVAL;
     }
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_init(&c->share_locks[i], NULL);
-    pthread_mutex_init(&c->pool_lock, NULL);
+    pthread_mutex_init(&c->lock, NULL);
+    c->rng = (uint64_t)(now_seconds() * 1e9) ^ (uint64_t)(uintptr_t)c;
     /* Without the trailing slash, so that base + "/path" is one slash. */
     size_t len = strlen(cfg->base_url);
     while (len && cfg->base_url[len - 1] == '/')
         len--;
     c->base_url = strndup(cfg->base_url, len);
     c->cfg.base_url = c->base_url;
-    rc = c->base_url ? make_share(c) : HTTP_CLIENT_ENOMEM;
-    if (rc < 0) {
-        snprintf(err, errlen, "cannot set up libcurl: %s", http_client_strerror(rc));
+    c->multi = c->base_url ? curl_multi_init() : NULL;
+    if (!c->multi) {
+        snprintf(err, errlen, "out of memory");
+        rc = HTTP_CLIENT_ENOMEM;
+        goto fail;
+    }
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    c->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = c->wakefd};
+    if (c->epfd < 0 || c->wakefd < 0 || epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->wakefd, &ev) < 0) {
+        snprintf(err, errlen, "cannot set up the HTTP client's event loop");
+        rc = HTTP_CLIENT_EINTERNAL;
+        goto fail;
+    }
+    /* Every call runs on this one handle, so its connection cache is the
+     * pool of kept-alive connections to the upstream. */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, c->cfg.max_idle_connections);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    if (pthread_create(&c->thread, NULL, loop_main, c) != 0) {
+        snprintf(err, errlen, "cannot start the HTTP client's thread");
+        rc = HTTP_CLIENT_EINTERNAL;
         goto fail;
     }
     *out = c;
     return 0;
 fail:
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    close_fds(c);
     breaker_destroy(&c->breaker);
-    if (c->share)
-        curl_share_cleanup(c->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&c->share_locks[i]);
-    pthread_mutex_destroy(&c->pool_lock);
+    pthread_mutex_destroy(&c->lock);
     free(c->base_url);
     free(c);
     return rc;
@@ -225,18 +278,16 @@ void http_client_free(http_client_t *c)
 {
     if (!c)
         return;
-    while (c->idle) {
-        pooled_t *p = c->idle;
-        c->idle = p->next;
-        curl_multi_cleanup(p->multi);
-        free(p);
-    }
-    /* After the multi handles: closing their connections still uses the
-     * share's DNS cache. */
-    curl_share_cleanup(c->share);
-    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
-        pthread_mutex_destroy(&c->share_locks[i]);
-    pthread_mutex_destroy(&c->pool_lock);
+    pthread_mutex_lock(&c->lock);
+    c->stopping = true;
+    pthread_mutex_unlock(&c->lock);
+    wake_loop(c);
+    pthread_join(c->thread, NULL);
+    for (int i = 0; i < c->nspare; i++)
+        curl_easy_cleanup(c->spare[i]);
+    curl_multi_cleanup(c->multi);
+    close_fds(c);
+    pthread_mutex_destroy(&c->lock);
     breaker_destroy(&c->breaker);
     free(c->base_url);
     free(c);
@@ -252,50 +303,6 @@ void http_call_free(http_call_t *call)
     buf_free(&call->response);
     free(call->response_type);
     call->response_type = NULL;
-}
-
-/* ---- the pool of multi handles ------------------------------------------ */
-
-static CURLM *pool_take(http_client_t *c)
-{
-    pthread_mutex_lock(&c->pool_lock);
-    pooled_t *p = c->idle;
-    if (p) {
-        c->idle = p->next;
-        c->nidle--;
-    }
-    pthread_mutex_unlock(&c->pool_lock);
-    if (p) {
-        CURLM *m = p->multi;
-        free(p);
-        return m;
-    }
-    CURLM *m = curl_multi_init();
-    if (m)
-        curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, c->cfg.max_idle_connections);
-    return m;
-}
-
-static void pool_put(http_client_t *c, CURLM *m)
-{
-    pooled_t *p = malloc(sizeof *p);
-    if (p) {
-        p->multi = m;
-        pthread_mutex_lock(&c->pool_lock);
-        if (c->nidle < c->cfg.max_pooled) {
-            p->next = c->idle;
-            c->idle = p;
-            c->nidle++;
-            p = NULL;
-            m = NULL;
-        }
-        pthread_mutex_unlock(&c->pool_lock);
-        free(p);
-    }
-    /* Beyond max_pooled (a burst of concurrent batches) the handle and its
-     * connections go. */
-    if (m)
-        curl_multi_cleanup(m);
 }
 
 /* ---- preparing a call --------------------------------------------------- */
@@ -406,7 +413,6 @@ static void set_options(http_client_t *c, job_t *j)
     const http_call_t *call = j->call;
     curl_easy_setopt(e, CURLOPT_URL, j->url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
     /* Signals for timeouts would hit whichever thread; timeouts are kept
      * by the multi loop instead. */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -435,20 +441,20 @@ static int prepare(http_client_t *c, job_t *j)
         return HTTP_CLIENT_ENOMEM;
     j->url = buf_detach(&url);
     j->max_bytes = c->cfg.max_response_bytes;
-    j->easy = curl_easy_init();
+    j->easy = take_easy(c);
     if (!j->easy || build_headers(j->call, &j->headers) < 0)
         return HTTP_CLIENT_ENOMEM;
     set_options(c, j);
     return 0;
 }
 
-/* ---- running a batch ---------------------------------------------------- */
+/* ---- the loop ----------------------------------------------------------- */
 
-static void observe(batch_t *bt, job_t *j, double seconds)
+static void observe(http_client_t *c, job_t *j, double seconds)
 {
-    const http_client_config_t *cfg = &bt->c->cfg;
-    if (cfg->observer)
-        cfg->observer(cfg->observer_data, j->call->method, j->call->status, seconds, j->call->err);
+    if (c->cfg.observer)
+        c->cfg.observer(c->cfg.observer_data, j->call->method, j->call->status, seconds,
+                        j->call->err);
 }
 
 /* msg NULL: keep what libcurl wrote into call->error, if anything. */
@@ -470,6 +476,7 @@ static void finish(job_t *j, int err, const char *msg)
     if (j->started)
         call->seconds = now_seconds() - j->started;
     j->state = JOB_DONE;
+    j->bt->pending--;
 }
 
 static void reset_outcome(job_t *j)
@@ -482,15 +489,15 @@ static void reset_outcome(job_t *j)
     j->too_large = j->oom = false;
 }
 
-static void start_attempt(batch_t *bt, job_t *j)
+static void start_attempt(http_client_t *c, job_t *j)
 {
-    if (breaker_allow(&bt->c->breaker) < 0) {
+    if (breaker_allow(&c->breaker) < 0) {
         /* A refused retry keeps the outcome of the attempt before it. */
         bool first = j->call->attempts == 0;
         int saved = j->call->err, status = j->call->status;
         j->call->err = HTTP_CLIENT_EBREAKER;
         j->call->status = 0;
-        observe(bt, j, 0);
+        observe(c, j, 0);
         j->call->err = saved;
         j->call->status = status;
         finish(j, first ? HTTP_CLIENT_EBREAKER : 0, NULL);
@@ -500,15 +507,14 @@ static void start_attempt(batch_t *bt, job_t *j)
     j->attempt_started = now_seconds();
     if (!j->started)
         j->started = j->attempt_started;
-    if (curl_multi_add_handle(bt->multi, j->easy) != CURLM_OK) {
+    if (curl_multi_add_handle(c->multi, j->easy) != CURLM_OK) {
         /* Not the upstream's fault; the record frees a probe slot. */
-        breaker_record(&bt->c->breaker, true);
+        breaker_record(&c->breaker, true);
         finish(j, HTTP_CLIENT_EINTERNAL, "cannot add the transfer to libcurl");
         return;
     }
     j->call->attempts++;
     j->state = JOB_RUNNING;
-    bt->running++;
 }
 
 static int map_curl_error(const job_t *j, CURLcode rc)
@@ -572,146 +578,316 @@ static void record_outcome(job_t *j, CURLcode rc)
 }
 
 /* Full jitter: uniform in [0, min(cap, base * 2^(attempts-1))] ms. */
-static double backoff_seconds(batch_t *bt, int attempts)
+static double backoff_seconds(http_client_t *c, int attempts)
 {
-    const http_client_config_t *cfg = &bt->c->cfg;
+    const http_client_config_t *cfg = &c->cfg;
     double ceiling = (double)cfg->backoff_base_ms;
     for (int i = 1; i < attempts && ceiling < (double)cfg->backoff_cap_ms; i++)
         ceiling *= 2;
     if (ceiling > (double)cfg->backoff_cap_ms)
         ceiling = (double)cfg->backoff_cap_ms;
-    /* splitmix64: a batch-local generator needs no lock. */
-    uint64_t z = (bt->rng += 0x9e3779b97f4a7c15u);
+    /* splitmix64: only the loop thread draws, so it needs no lock. */
+    uint64_t z = (c->rng += 0x9e3779b97f4a7c15u);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
     z ^= z >> 31;
     return ceiling * ((double)(z >> 11) / (double)(UINT64_C(1) << 53)) / 1000.0;
 }
 
-static void attempt_done(batch_t *bt, job_t *j, CURLcode rc)
+static void attempt_done(http_client_t *c, job_t *j, CURLcode rc)
 {
-    curl_multi_remove_handle(bt->multi, j->easy);
-    bt->running--;
+    curl_multi_remove_handle(c->multi, j->easy);
     double seconds = now_seconds() - j->attempt_started;
     record_outcome(j, rc);
-    breaker_record(&bt->c->breaker, !upstream_failed(j->call));
-    observe(bt, j, seconds);
-    if (j->idempotent && retryable(j) && j->call->attempts < bt->c->cfg.max_attempts) {
+    breaker_record(&c->breaker, !upstream_failed(j->call));
+    observe(c, j, seconds);
+    if (j->idempotent && retryable(j) && j->call->attempts < c->cfg.max_attempts) {
         j->state = JOB_WAITING;
-        j->due = now_seconds() + backoff_seconds(bt, j->call->attempts);
-        bt->waiting++;
+        j->due = now_seconds() + backoff_seconds(c, j->call->attempts);
         return;
     }
     finish(j, 0, NULL);
 }
 
-static void collect_done(batch_t *bt)
+static void collect_done(http_client_t *c)
 {
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(bt->multi, &left))) {
+    while ((msg = curl_multi_info_read(c->multi, &left))) {
         if (msg->msg != CURLMSG_DONE)
             continue;
         char *priv = NULL;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
         job_t *j = (job_t *)(void *)priv;
         /* msg is invalid once the handle is removed. */
-        attempt_done(bt, j, msg->data.result);
+        attempt_done(c, j, msg->data.result);
     }
 }
 
-static void start_due(batch_t *bt)
+/* Starts the retries that are due and returns the milliseconds until the
+ * next one (or `ms` when none comes sooner). */
+static double start_due(http_client_t *c, double ms)
 {
     double now = now_seconds();
-    for (size_t i = 0; i < bt->n; i++) {
-        job_t *j = &bt->jobs[i];
-        if (j->state == JOB_WAITING && j->due <= now) {
-            bt->waiting--;
-            start_attempt(bt, j);
+    for (batch_t *bt = c->active; bt; bt = bt->next) {
+        for (size_t i = 0; i < bt->n; i++) {
+            job_t *j = &bt->jobs[i];
+            if (j->state != JOB_WAITING)
+                continue;
+            if (j->due <= now)
+                start_attempt(c, j);
+            else if ((j->due - now) * 1000 < ms)
+                ms = (j->due - now) * 1000;
         }
     }
-}
-
-/* How long to sleep in curl_multi_poll: until libcurl's next timeout or
- * the next retry, whichever comes first. */
-static int wait_ms(batch_t *bt)
-{
-    long tmo = -1;
-    curl_multi_timeout(bt->multi, &tmo);
-    double ms = tmo >= 0 ? (double)tmo : 1000;
-    double now = now_seconds();
-    for (size_t i = 0; i < bt->n; i++) {
-        const job_t *j = &bt->jobs[i];
-        if (j->state == JOB_WAITING && (j->due - now) * 1000 < ms)
-            ms = (j->due - now) * 1000;
-    }
-    return ms <= 0 ? 0 : (int)ms + 1;
+    return ms;
 }
 
 /* libcurl itself failed: every transfer in flight ends with an error. */
-static void abort_running(batch_t *bt)
+static void abort_running(http_client_t *c, int err, const char *msg)
 {
-    for (size_t i = 0; i < bt->n; i++) {
-        job_t *j = &bt->jobs[i];
-        if (j->state == JOB_DONE)
-            continue;
-        if (j->state == JOB_RUNNING) {
-            curl_multi_remove_handle(bt->multi, j->easy);
-            breaker_record(&bt->c->breaker, true);
-        }
-        finish(j, HTTP_CLIENT_EINTERNAL, "libcurl multi interface failed");
-    }
-    bt->running = bt->waiting = 0;
-}
-
-static void drive(batch_t *bt)
-{
-    while (bt->running || bt->waiting) {
-        int still;
-        if (curl_multi_perform(bt->multi, &still) != CURLM_OK) {
-            abort_running(bt);
-            return;
-        }
-        collect_done(bt);
-        start_due(bt);
-        if (!bt->running && !bt->waiting)
-            return;
-        int ms = wait_ms(bt);
-        if (ms > 0 && curl_multi_poll(bt->multi, NULL, 0, ms, NULL) != CURLM_OK) {
-            abort_running(bt);
-            return;
+    for (batch_t *bt = c->active; bt; bt = bt->next) {
+        for (size_t i = 0; i < bt->n; i++) {
+            job_t *j = &bt->jobs[i];
+            if (j->state == JOB_DONE)
+                continue;
+            if (j->state == JOB_RUNNING) {
+                curl_multi_remove_handle(c->multi, j->easy);
+                breaker_record(&c->breaker, true);
+            }
+            finish(j, err, msg);
         }
     }
 }
 
-static void start_all(batch_t *bt)
+/* Keeps a finished easy handle for a later call, or frees it. */
+static void release_easy(http_client_t *c, CURL *e)
 {
-    for (size_t i = 0; i < bt->n; i++) {
-        job_t *j = &bt->jobs[i];
-        http_call_t *call = j->call;
-        *call = (http_call_t){
-            .method = call->method, .path = call->path, .body = call->body,
-            .body_len = call->body_len, .content_type = call->content_type,
-            .authorization = call->authorization, .traceparent = call->traceparent,
-            .timeout_ms = call->timeout_ms};
-        int rc = bt->multi ? prepare(bt->c, j) : HTTP_CLIENT_ENOMEM;
-        if (rc < 0)
-            finish(j, rc, NULL);
-        else
-            start_attempt(bt, j);
+    curl_easy_reset(e);
+    pthread_mutex_lock(&c->lock);
+    if (c->nspare < HTTP_CLIENT_SPARE_EASY) {
+        c->spare[c->nspare++] = e;
+        e = NULL;
     }
+    pthread_mutex_unlock(&c->lock);
+    if (e)
+        curl_easy_cleanup(e);
 }
 
-static void free_jobs(batch_t *bt)
+static CURL *take_easy(http_client_t *c)
+{
+    CURL *e = NULL;
+    pthread_mutex_lock(&c->lock);
+    if (c->nspare)
+        e = c->spare[--c->nspare];
+    pthread_mutex_unlock(&c->lock);
+    return e ? e : curl_easy_init();
+}
+
+static void free_batch(http_client_t *c, batch_t *bt)
 {
     for (size_t i = 0; i < bt->n; i++) {
         job_t *j = &bt->jobs[i];
         if (j->easy)
-            curl_easy_cleanup(j->easy);
+            release_easy(c, j->easy);
         curl_slist_free_all(j->headers);
         free(j->url);
     }
-    free(bt->jobs);
+    free(bt);
+}
+
+/* Hands every finished batch back to its submitter. */
+static void reap(http_client_t *c)
+{
+    batch_t **link = &c->active;
+    while (*link) {
+        batch_t *bt = *link;
+        if (bt->pending) {
+            link = &bt->next;
+            continue;
+        }
+        *link = bt->next;
+        http_client_done_fn done = bt->done;
+        void *data = bt->done_data;
+        /* The easy handles go before the answer: the caller may free the
+         * calls at once. The connections stay in the multi handle. */
+        free_batch(c, bt);
+        done(data);
+    }
+}
+
+/* Takes the submitted batches into the active list, oldest first, and
+ * starts their calls. Returns false when the client is stopping. */
+static bool intake(http_client_t *c)
+{
+    pthread_mutex_lock(&c->lock);
+    batch_t *in = c->queue;
+    c->queue = NULL;
+    c->sleeping = false;
+    bool stopping = c->stopping;
+    pthread_mutex_unlock(&c->lock);
+    batch_t *ordered = NULL;
+    while (in) {
+        batch_t *next = in->next;
+        in->next = ordered;
+        ordered = in;
+        in = next;
+    }
+    while (ordered) {
+        batch_t *bt = ordered;
+        ordered = bt->next;
+        bt->next = c->active;
+        c->active = bt;
+        for (size_t i = 0; i < bt->n; i++)
+            if (bt->jobs[i].state == JOB_NEW)
+                start_attempt(c, &bt->jobs[i]);
+    }
+    return !stopping;
+}
+
+/* Submitters wake the loop only when it sleeps: a wake-up is two system
+ * calls, and under load the loop is mostly awake anyway. */
+static bool may_sleep(http_client_t *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool idle = !c->queue && !c->stopping;
+    c->sleeping = idle;
+    pthread_mutex_unlock(&c->lock);
+    return idle;
+}
+
+/* Hands libcurl what happened: sockets ready, or its timeout. */
+static void socket_action(http_client_t *c, curl_socket_t fd, int mask)
+{
+    int still;
+    if (curl_multi_socket_action(c->multi, fd, mask, &still) != CURLM_OK)
+        abort_running(c, HTTP_CLIENT_EINTERNAL, "libcurl multi interface failed");
+}
+
+/* Waits at most ms for sockets (or a wake-up) and passes them on. */
+static void wait_events(http_client_t *c, int ms)
+{
+    struct epoll_event evs[64];
+    int n = epoll_wait(c->epfd, evs, 64, ms);
+    for (int i = 0; i < n; i++) {
+        int fd = evs[i].data.fd;
+        if (fd == c->wakefd) {
+            uint64_t v;
+            if (read(c->wakefd, &v, sizeof v) < 0) {
+                /* EAGAIN: another turn drained it */
+            }
+            continue;
+        }
+        uint32_t e = evs[i].events;
+        int mask = (e & EPOLLIN ? CURL_CSELECT_IN : 0) | (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
+                   (e & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);
+        socket_action(c, fd, mask);
+    }
+}
+
+static void *loop_main(void *arg)
+{
+    http_client_t *c = arg;
+    bool running = true;
+    while (running) {
+        running = intake(c);
+        if (c->timer_due && c->timer_due <= now_seconds()) {
+            c->timer_due = 0;
+            socket_action(c, CURL_SOCKET_TIMEOUT, 0);
+        }
+        collect_done(c);
+        double ms = 1000;
+        if (c->timer_due)
+            ms = (c->timer_due - now_seconds()) * 1000;
+        ms = start_due(c, ms);
+        reap(c);
+        if (!running)
+            break;
+        /* Retries just started and new calls want libcurl's attention now. */
+        if (c->timer_due && c->timer_due <= now_seconds())
+            ms = 0;
+        wait_events(c, ms > 0 && may_sleep(c) ? (int)ms + 1 : 0);
+        collect_done(c);
+    }
+    /* Whatever is still submitted or running ends now, so no submitter
+     * waits forever. */
+    intake(c);
+    abort_running(c, HTTP_CLIENT_ESTOPPED, NULL);
+    reap(c);
+    return NULL;
+}
+
+/* ---- submitting --------------------------------------------------------- */
+
+static void prepare_job(http_client_t *c, job_t *j)
+{
+    http_call_t *call = j->call;
+    *call = (http_call_t){
+        .method = call->method, .path = call->path, .body = call->body,
+        .body_len = call->body_len, .content_type = call->content_type,
+        .authorization = call->authorization, .traceparent = call->traceparent,
+        .timeout_ms = call->timeout_ms};
+    int rc = prepare(c, j);
+    if (rc < 0) {
+        set_error(call, rc, NULL);
+        j->state = JOB_DONE;
+        j->bt->pending--;
+        return;
+    }
+    j->state = JOB_NEW; /* started by the loop as soon as it takes the batch in */
+}
+
+int http_client_submit(http_client_t *c, http_call_t *calls, size_t n, http_client_done_fn done,
+                       void *done_data)
+{
+    if (!c || !done || (!calls && n) || n > HTTP_CLIENT_MAX_BATCH)
+        return HTTP_CLIENT_EINVAL;
+    batch_t *bt = calloc(1, sizeof *bt + n * sizeof(job_t));
+    if (!bt)
+        return HTTP_CLIENT_ENOMEM;
+    bt->jobs = (job_t *)(bt + 1);
+    bt->n = bt->pending = n;
+    bt->done = done;
+    bt->done_data = done_data;
+    /* The easy handles are set up here, in the caller's thread, so that
+     * the loop thread only moves bytes. */
+    for (size_t i = 0; i < n; i++) {
+        bt->jobs[i].bt = bt;
+        bt->jobs[i].call = &calls[i];
+        prepare_job(c, &bt->jobs[i]);
+    }
+    pthread_mutex_lock(&c->lock);
+    bool stopping = c->stopping, sleeping = c->sleeping;
+    if (!stopping) {
+        bt->next = c->queue;
+        c->queue = bt;
+        c->sleeping = false; /* one wake-up is enough */
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (stopping) {
+        free_batch(c, bt);
+        return HTTP_CLIENT_ESTOPPED;
+    }
+    if (sleeping)
+        wake_loop(c);
+    return 0;
+}
+
+/* ---- waiting for a batch ------------------------------------------------ */
+
+typedef struct waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+} waiter_t;
+
+static void wake(void *data)
+{
+    waiter_t *w = data;
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
 }
 
 static int first_error(const http_call_t *calls, size_t n)
@@ -724,23 +900,17 @@ static int first_error(const http_call_t *calls, size_t n)
 
 int http_client_run(http_client_t *c, http_call_t *calls, size_t n)
 {
-    if (!c || (!calls && n) || n > HTTP_CLIENT_MAX_BATCH)
-        return HTTP_CLIENT_EINVAL;
     if (!n)
-        return 0;
-    batch_t bt = {.c = c, .n = n};
-    bt.jobs = calloc(n, sizeof *bt.jobs);
-    if (!bt.jobs)
-        return HTTP_CLIENT_ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        bt.jobs[i].call = &calls[i];
-    bt.rng = (uint64_t)(now_seconds() * 1e9) ^ (uint64_t)(uintptr_t)&bt;
-    bt.multi = pool_take(c);
-    start_all(&bt);
-    drive(&bt);
-    /* The easy handles go first: the multi handle keeps their connections. */
-    free_jobs(&bt);
-    if (bt.multi)
-        pool_put(c, bt.multi);
+        return c ? 0 : HTTP_CLIENT_EINVAL;
+    waiter_t w = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    int rc = http_client_submit(c, calls, n, wake, &w);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&w.lock);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &w.lock);
+    pthread_mutex_unlock(&w.lock);
+    pthread_cond_destroy(&w.cond);
+    pthread_mutex_destroy(&w.lock);
     return first_error(calls, n);
 }

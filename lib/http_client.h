@@ -1,13 +1,13 @@
 /* http_client.h - outbound HTTP to one upstream (the REST core) on libcurl,
  * for the GraphQL gateway's resolvers and the sync daemon.
  *
- * One http_client_t per upstream base URL, shared by every thread. A call
- * to http_client_run() sends a batch of calls concurrently (curl multi) and
- * returns when all are finished. Connections are kept alive and reused by
- * later batches of any thread: each batch borrows a pooled multi handle,
- * whose connection cache holds the idle connections, and gives it back. (A
- * connection cache shared through a CURLSH is not supported by libcurl
- * between concurrent threads, so only the DNS cache is shared that way.)
+ * One http_client_t per upstream base URL, shared by every thread. Each
+ * client runs one event loop thread that drives all its calls through one
+ * curl multi handle, whose connection cache is the pool of kept-alive
+ * connections. http_client_submit() hands a batch of calls to that loop and
+ * returns at once; a callback says when all are finished, so a server can
+ * suspend a request instead of holding a thread. http_client_run() is the
+ * same, waiting for the batch.
  *
  * Idempotent calls (GET, HEAD, PUT, DELETE) are retried on connection
  * failures, timeouts, 429, 502, 503 and 504, with exponential backoff and
@@ -33,13 +33,15 @@
 #define HTTP_CLIENT_EBREAKER (-6)   /* refused without a try: the breaker is open */
 #define HTTP_CLIENT_ETRANSPORT (-7) /* the connection broke: reset, empty or cut answer */
 #define HTTP_CLIENT_EINTERNAL (-8)  /* libcurl failed in an unexpected way */
+#define HTTP_CLIENT_ESTOPPED (-9)   /* http_client_free() began: no new calls */
 
 #define HTTP_CLIENT_ERROR_SIZE 256 /* at least libcurl's CURL_ERROR_SIZE */
 #define HTTP_CLIENT_MAX_BATCH 1024 /* calls in one http_client_run() */
 
 /* Called after every attempt (status 0 when there was no HTTP answer,
  * err 0 when there was one) and for every call the breaker refused (err
- * HTTP_CLIENT_EBREAKER, seconds 0), from the thread running the batch. */
+ * HTTP_CLIENT_EBREAKER, seconds 0), from the client's loop thread: it
+ * must be quick and must not call the client. */
 typedef void (*http_client_observer_fn)(void *user_data, const char *method, int status,
                                         double seconds, int err);
 
@@ -52,10 +54,9 @@ typedef struct http_client_config {
     int max_attempts;             /* per idempotent call, 1 disables retries [3] */
     long backoff_base_ms;         /* retry n waits rand(0, min(cap, base * 2^(n-1))) [50] */
     long backoff_cap_ms;          /* [2000] */
-    long max_idle_connections;    /* idle connections kept per pooled multi handle [32] */
+    long max_idle_connections;    /* idle connections kept open to the upstream [256] */
     long idle_seconds;            /* an idle connection older than this is not reused; keep it
                                    * below the upstream's idle timeout [20] */
-    int max_pooled;               /* idle multi handles kept for later batches [16] */
     breaker_config_t breaker;     /* see breaker.h; zeros: 5 failures, 5 seconds */
     http_client_observer_fn observer; /* optional */
     void *observer_data;
@@ -94,11 +95,25 @@ typedef struct http_client http_client_t;
  * negative code with a message in err. */
 int http_client_new(const http_client_config_t *cfg, http_client_t **out, char *err,
                     size_t errlen);
-/* No run may be in progress. NULL is allowed. */
+/* Stops the loop thread; calls still running end with HTTP_CLIENT_ESTOPPED
+ * (their callbacks run), later submits fail. NULL is allowed. */
 void http_client_free(http_client_t *c);
 
+/* Called once when every call of a batch is finished, from the client's
+ * loop thread: hand the work to another thread rather than doing it here. */
+typedef void (*http_client_done_fn)(void *done_data);
+
+/* Starts the n calls concurrently and returns 0 at once; done(done_data)
+ * runs when all are finished (even when none could start). The calls and
+ * their inputs must stay valid until then. Returns a negative code, and
+ * done never runs, when the batch is refused (EINVAL, ENOMEM, ESTOPPED).
+ * Outcomes as for http_client_run. */
+int http_client_submit(http_client_t *c, http_call_t *calls, size_t n, http_client_done_fn done,
+                       void *done_data);
+
 /* Runs the n calls concurrently and returns when all are finished. Safe
- * to call from many threads at once. Returns 0 when every call got an HTTP
+ * to call from many threads at once, but not from an observer or a done
+ * callback (the loop thread would wait for itself). Returns 0 when every call got an HTTP
  * answer (look at each status), otherwise the err of the first call that
  * did not. A call that runs out of retries keeps its last answer or
  * error; a retry refused by the breaker ends the call with the previous

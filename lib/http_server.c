@@ -42,7 +42,9 @@ typedef struct request_ctx {
     double start;
     int reject_status;
     struct MHD_Connection *conn;
-    int deferred;             /* suspended, waiting for http_deferred_finish */
+    int deferred;             /* suspended, waiting for http_deferred_finish or _resume */
+    int resume;               /* woken by http_deferred_resume: run the handler again */
+    void *state;              /* the handler's, from http_request_suspend */
     http_response_t answer;   /* set by http_deferred_finish */
 } request_ctx_t;
 
@@ -171,8 +173,10 @@ static enum MHD_Result dispatch(http_server_t *s, struct MHD_Connection *c, cons
         .body_len = ctx->body.len,
         .reject_status = ctx->reject_status,
         .start = start,
+        .resumed = ctx->state,
         .glue = ctx,
     };
+    ctx->state = NULL;
     http_response_t res = {.status = 500};
     s->cfg.handler(s->cfg.user_data, &req, &res);
     if (ctx->deferred) {
@@ -188,6 +192,19 @@ http_deferred_t *http_request_defer(http_request_t *req)
     ctx->deferred = 1;
     MHD_suspend_connection(ctx->conn);
     return (http_deferred_t *)ctx;
+}
+
+http_deferred_t *http_request_suspend(http_request_t *req, void *state)
+{
+    request_ctx_t *ctx = req->glue;
+    ctx->state = state;
+    return http_request_defer(req);
+}
+
+void http_deferred_resume(http_deferred_t *d)
+{
+    d->ctx.resume = 1;
+    MHD_resume_connection(d->ctx.conn);
 }
 
 void http_deferred_finish(http_deferred_t *d, http_response_t *res)
@@ -242,8 +259,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (ctx->deferred) {
-        /* Woken by http_deferred_finish: the answer is ready. */
         ctx->deferred = 0;
+        if (ctx->resume) {
+            ctx->resume = 0;
+            return dispatch(s, c, url, method, ctx, ctx->start);
+        }
+        /* Woken by http_deferred_finish: the answer is ready. */
         return send_response(c, &ctx->answer);
     }
     if (*upload_data_size) {

@@ -28,6 +28,8 @@ typedef struct http_request {
     size_t body_len;
     int reject_status;    /* 0, or the status the glue decided on (413) */
     double start;         /* monotonic seconds when the headers arrived */
+    void *resumed;        /* NULL, or the state given to http_request_suspend when the
+                           * handler runs again after http_deferred_resume */
     void *glue;           /* private to http_server.c */
 } http_request_t;
 
@@ -95,6 +97,15 @@ typedef struct http_deferred http_deferred_t;
 http_deferred_t *http_request_defer(http_request_t *req);
 /* Moves res into the deferred request (res is left empty) and wakes it. */
 void http_deferred_finish(http_deferred_t *d, http_response_t *res);
+
+/* Continuing later in a server thread: a handler waiting for an event (an
+ * upstream's answer) calls http_request_suspend() with its state and leaves
+ * res alone. Once someone calls http_deferred_resume(), from any thread,
+ * exactly once, the handler runs again for the same request with
+ * req->resumed = state, and answers or suspends again. The state is the
+ * handler's to free. */
+http_deferred_t *http_request_suspend(http_request_t *req, void *state);
+void http_deferred_resume(http_deferred_t *d);
 
 /* Response helpers. Header values are copied. */
 int http_response_header(http_response_t *res, const char *name, const char *value);

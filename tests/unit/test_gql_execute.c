@@ -261,7 +261,9 @@ static int delete_article(gql_exec_t *ex, const gql_field_info_t *info, void *ud
     return 0;
 }
 
-static void prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *ud)
+static bool suspend_next; /* the next prepare asks to stop the execution */
+
+static int prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *ud)
 {
     (void)ex, (void)ud;
     prepare_calls++;
@@ -269,6 +271,9 @@ static void prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, voi
     for (size_t i = 0; i < n; i++)
         buf_printf(&calls, "%s%s:%s", i ? "," : "", roots[i].response_key, roots[i].field->name);
     buf_puts(&calls, ");");
+    bool suspend = suspend_next;
+    suspend_next = false;
+    return suspend ? GQL_EXEC_SUSPENDED : 0;
 }
 
 static const gql_resolver_t article_resolvers[] = {
@@ -430,6 +435,35 @@ static void articles_queries(void **state)
     ART("{ getArticles(author: \"ada\", offset: 1) { title } __typename }",
         "{\"data\":{\"getArticles\":[{\"title\":\"Third\"}],\"__typename\":\"Query\"}}");
     assert_string_equal((char *)calls.data, "prepare(getArticles:getArticles);getArticles(20,1);");
+}
+
+/* A prepare hook that suspends stops the execution before any resolver
+ * runs and writes nothing; running it again from the start answers. */
+static void prepare_suspends(void **state)
+{
+    (void)state;
+    const char *src = "{ a: getArticle(id: 1) { id } b: getArticle(id: 3) { title } }";
+    gql_document_t *doc = NULL;
+    gql_error_t err = {0};
+    assert_int_equal(gql_parse(src, strlen(src), NULL, &arena, &doc, &err), 0);
+    gql_exec_options_t opt = {.resolvers = article_resolvers,
+                              .nresolvers = sizeof article_resolvers / sizeof *article_resolvers,
+                              .prepare = prepare};
+    buf_t out = {0};
+    buf_reset(&calls);
+    suspend_next = true;
+    assert_int_equal(gql_execute(articles, doc, NULL, NULL, &opt, &arena, &out, &last),
+                     GQL_EXEC_SUSPENDED);
+    assert_int_equal(out.len, 0);
+    assert_string_equal((char *)calls.data, "prepare(a:getArticle,b:getArticle);");
+    assert_int_equal(gql_execute(articles, doc, NULL, NULL, &opt, &arena, &out, &last), 0);
+    buf_putc(&out, 0);
+    assert_string_equal((char *)out.data,
+                        "{\"data\":{\"a\":{\"id\":\"1\"},\"b\":{\"title\":\"Third\"}}}");
+    assert_string_equal((char *)calls.data, "prepare(a:getArticle,b:getArticle);"
+                                            "prepare(a:getArticle,b:getArticle);"
+                                            "getArticle(1);getArticle(3);");
+    buf_free(&out);
 }
 
 static void resolver_errors(void **state)
@@ -917,7 +951,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, each_setup, each_teardown)
-        T(operation_selection), T(articles_queries), T(resolver_errors), T(mutations_serial),
+        T(operation_selection), T(articles_queries), T(prepare_suspends), T(resolver_errors), T(mutations_serial),
         T(prepare_hook),        T(variables),        T(arguments),       T(skip_include_fragments),
         T(abstract_types),      T(result_coercion),  T(null_propagation), T(list_limit),
         T(introspection_full),  T(introspection_parts), T(default_values),

@@ -1,0 +1,220 @@
+"""The gateway as a whole, against a real REST core of its own: each limit flag end to end,
+the REST core stopped and started again mid-test, one trace id in both programs' logs, and the
+upstream metrics."""
+import json
+import os
+import re
+import time
+
+import pytest
+
+from conftest import (Process, bin_dir, free_port, graphql_ready, http_json, rest_ready)
+
+
+def start_rest(tmp_path_factory, port=None):
+    port = port or free_port()
+    work = tmp_path_factory.mktemp("rest")
+    cmd = [str(bin_dir() / "articles-rest"), "--port", str(port), "--database-url",
+           f"sqlite:{work}/articles.db", "--log-format", "json"]
+    for _ in range(50):  # the port may linger a moment after a stop
+        p = Process("articles-rest", cmd, work, port)
+        if p.start(rest_ready) is None:
+            return p
+        time.sleep(0.1)
+    pytest.fail(f"articles-rest did not start:\n{p.log_tail()}")
+
+
+def start_gateway(tmp_path_factory, rest_port, *flags):
+    port = free_port()
+    cmd = [str(bin_dir() / "articles-graphql"), "--port", str(port), "--rest-api-url",
+           f"http://127.0.0.1:{rest_port}", "--log-format", "json", *flags]
+    p = Process("articles-graphql", cmd, tmp_path_factory.mktemp("gateway"), port)
+    why = p.start(graphql_ready)
+    assert why is None, why
+    return p
+
+
+def gql(gw, query, headers=None, variables=None):
+    body = {"query": query}
+    if variables is not None:
+        body["variables"] = variables
+    return http_json(gw.port, "POST", "/graphql", body, headers=headers)
+
+
+def metrics(gw):
+    status, _, raw = http_json(gw.port, "GET", "/metrics")
+    assert status == 200
+    return raw.decode()
+
+
+@pytest.fixture(scope="module")
+def rest(tmp_path_factory):
+    p = start_rest(tmp_path_factory)
+    for i in range(1, 6):
+        status, _, _ = http_json(p.port, "PUT", f"/articles/{i}",
+                                 {"id": i, "title": f"T{i}", "content": "c", "author": "ada"})
+        assert status == 201
+    yield p
+    assert p.stop() == 0
+
+
+# ---- limits, each flag set low, then a document just under and just over it ----
+
+LIMITS = [
+    # flag, value, within the limit, over it, what the error says
+    ("--max-document-bytes", "40", "{ getArticle(id: 1) { id } }",
+     "{ getArticle(id: 1) { id title content author } }", "larger than 40 bytes"),
+    ("--max-tokens", "12", "{ getArticle(id: 1) { id } }",
+     "{ getArticle(id: 1) { id title content author } }", "tokens"),
+    ("--max-depth", "2", "{ getArticle(id: 1) { id } }",
+     "{ getArticle(id: 1) { id } __schema { types { name } } }", "nested more than 2 levels"),
+    ("--max-aliases", "2", "{ a: getArticle(id: 1) { id } b: getArticle(id: 2) { id } }",
+     "{ a: getArticle(id: 1) { id } b: getArticle(id: 2) { id } c: getArticle(id: 3) { id } }",
+     "aliases"),
+    ("--max-root-fields", "2", "{ a: getArticle(id: 1) { id } b: getArticle(id: 2) { id } }",
+     "{ a: getArticle(id: 1) { id } b: getArticle(id: 2) { id } c: getArticle(id: 3) { id } }",
+     "root fields"),
+]
+
+
+@pytest.mark.parametrize("flag,value,ok,over,says", LIMITS, ids=[l[0] for l in LIMITS])
+def test_limit_flag(rest, tmp_path_factory, flag, value, ok, over, says):
+    gw = start_gateway(tmp_path_factory, rest.port, flag, value)
+    try:
+        status, body, _ = gql(gw, ok)
+        assert status == 200 and "errors" not in body and body["data"], body
+        status, body, _ = gql(gw, over, headers={"Accept": "application/graphql-response+json"})
+        assert status == 400 and "data" not in body, body
+        if says:
+            assert says in body["errors"][0]["message"], body
+        # Still serving others afterwards.
+        status, body, _ = gql(gw, ok)
+        assert status == 200 and body["data"], body
+    finally:
+        assert gw.stop() == 0
+
+
+def test_max_depth_counts_nesting(rest, tmp_path_factory):
+    gw = start_gateway(tmp_path_factory, rest.port, "--max-depth", "2")
+    try:
+        status, body, _ = gql(gw, "{ getArticle(id: 1) { id } }")
+        assert status == 200 and body["data"]["getArticle"] == {"id": "1"}, body
+        # Each definition is shallow enough for the parser; spread together they are not.
+        deep = ("{ __schema { ...S } } fragment S on __Schema { types { ...T } }"
+                " fragment T on __Type { fields { name } }")
+        status, body, _ = gql(gw, deep, headers={"Accept": "application/graphql-response+json"})
+        assert status == 400, body
+        assert "nested deeper than the limit of 2 levels" in body["errors"][0]["message"], body
+    finally:
+        assert gw.stop() == 0
+
+
+def test_max_list_items(rest, tmp_path_factory):
+    gw = start_gateway(tmp_path_factory, rest.port, "--max-list-items", "3")
+    try:
+        status, body, _ = gql(gw, "{ getArticles(limit: 3) { id } }")
+        assert status == 200 and len(body["data"]["getArticles"]) == 3, body
+        status, body, _ = gql(gw, "{ getArticles(limit: 5) { id } }")
+        assert status == 200 and body["data"] is None, body
+        err = body["errors"][0]
+        assert err["path"] == ["getArticles"] and "more than 3 items" in err["message"], body
+    finally:
+        assert gw.stop() == 0
+
+
+def test_introspection_and_playground_off(rest, tmp_path_factory):
+    gw = start_gateway(tmp_path_factory, rest.port, "--introspection", "off", "--playground", "off")
+    try:
+        status, body, _ = gql(gw, "{ __schema { queryType { name } } }")
+        assert body.get("errors") and body.get("data") is None, body
+        status, _, raw = http_json(gw.port, "GET", "/graphql", headers={"Accept": "text/html"})
+        assert b"graphiql" not in raw.lower()
+    finally:
+        assert gw.stop() == 0
+
+
+# ---- the REST core stopped mid-test ----
+
+def test_rest_core_stopped_and_back(tmp_path_factory):
+    port = free_port()
+    rest = start_rest(tmp_path_factory, port)
+    gw = start_gateway(tmp_path_factory, port, "--upstream-timeout-ms", "2000")
+    try:
+        status, _, _ = http_json(port, "PUT", "/articles/1", {"id": 1, "title": "kept", "content": ""})
+        assert status == 201
+        status, body, _ = gql(gw, '{ getArticle(id: "1") { title } }')
+        assert body == {"data": {"getArticle": {"title": "kept"}}}, body
+
+        assert rest.stop() == 0
+        # Down: an error with the contract's code, quickly, for every query; never a hang.
+        for _ in range(8):
+            t0 = time.time()
+            status, body, _ = gql(gw, '{ getArticle(id: "1") { title } }')
+            assert time.time() - t0 < 5
+            assert status == 200 and body["data"] == {"getArticle": None}, body
+            assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE", body
+            assert body["errors"][0]["path"] == ["getArticle"], body
+        status, body, _ = gql(gw, 'mutation { createArticle(input: {title: "x"}) { id } }')
+        assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE", body
+        status, body, _ = http_json(gw.port, "GET", "/health")
+        assert status == 503
+        text = metrics(gw)
+        assert re.search(r'^upstream_requests_total\{method="GET",outcome="connect_error"\} \d',
+                         text, re.M), text
+        # Enough failures open the breaker: later calls are refused without trying.
+        assert "upstream_breaker_state 1" in text, text
+        assert 'outcome="breaker_open"' in text, text
+
+        rest = start_rest(tmp_path_factory, port)
+        deadline = time.time() + 15
+        while True:
+            status, body, _ = gql(gw, '{ getArticles { id } }')
+            if "errors" not in body:
+                break
+            assert time.time() < deadline, body
+            time.sleep(0.2)
+        assert status == 200 and body == {"data": {"getArticles": []}}, body  # a new database
+        assert gw.alive()
+        assert "upstream_breaker_state 0" in metrics(gw)
+    finally:
+        assert gw.stop() == 0
+        rest.stop()
+
+
+# ---- one trace id in both logs, and the upstream metrics ----
+
+def log_lines(proc):
+    out = []
+    for line in (proc.workdir / "stderr.log").read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+def test_trace_id_reaches_the_rest_core(rest, tmp_path_factory):
+    gw = start_gateway(tmp_path_factory, rest.port)
+    try:
+        trace = os.urandom(16).hex()
+        tp = f"00-{trace}-{os.urandom(8).hex()}-01"
+        status, body, _ = gql(gw, '{ getArticle(id: "2") { id } }', headers={"traceparent": tp})
+        assert body == {"data": {"getArticle": {"id": "2"}}}
+        # Without one, the gateway makes one and both logs carry it.
+        status, body, _ = gql(gw, '{ getArticle(id: "3") { id } }')
+        assert body == {"data": {"getArticle": {"id": "3"}}}
+        time.sleep(0.2)
+        gw_lines = [l for l in log_lines(gw) if l.get("route") == "/graphql"]
+        rest_lines = [l for l in log_lines(rest) if l.get("route") == "/articles/{id}"]
+        assert any(l.get("trace_id") == trace for l in gw_lines), gw_lines
+        assert any(l.get("trace_id") == trace for l in rest_lines), rest_lines
+        made = gw_lines[-1]["trace_id"]
+        assert re.fullmatch(r"[0-9a-f]{32}", made) and made != trace
+        assert any(l.get("trace_id") == made and l.get("path") == "/articles/3" for l in rest_lines)
+
+        text = metrics(gw)
+        assert re.search(r'^upstream_requests_total\{method="GET",outcome="200"\} [1-9]', text, re.M)
+        assert re.search(r'^upstream_request_duration_seconds_count\{method="GET"\} [1-9]', text, re.M)
+        assert "upstream_breaker_state 0" in text
+    finally:
+        assert gw.stop() == 0
