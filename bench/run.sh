@@ -6,7 +6,9 @@
 #   GET /articles/{id}   10k seeded articles, random ids, keep-alive
 #   POST /articles       one article per request
 #   POST /articles/bulk  1000 upserts per request
-# Then the server's peak resident memory (VmHWM) after all of it.
+#   GraphQL getArticle   through bin/articles-graphql: 1 and 10 aliased fields
+#   the same through a Node.js Apollo Server with RESTDataSource (bench/peers/apollo)
+# Then each server's peak resident memory (VmHWM) after all of it.
 #
 # Settings: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS
 # (64), BENCH_THREADS (wrk threads, 2), ARTICLES_BIN (bin).
@@ -26,6 +28,7 @@ free_port() {
 }
 cleanup() {
     [ -n "${gql_pid:-}" ] && kill "$gql_pid" 2>/dev/null
+    [ -n "${apollo_pid:-}" ] && kill "$apollo_pid" 2>/dev/null
     [ -n "${rest_pid:-}" ] && kill "$rest_pid" 2>/dev/null
     [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null
     wait 2>/dev/null
@@ -89,11 +92,37 @@ gql_one_c1=$(run_wrk "http://127.0.0.1:$gql_port" "$root/bench/graphql.lua")
 gql_ten_c1=$(BENCH_ALIASES=10 run_wrk "http://127.0.0.1:$gql_port" "$root/bench/graphql.lua")
 set -- $saved
 conns=$1 wthreads=$2
+gql_rss_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$gql_pid/status")
+kill "$gql_pid"; wait "$gql_pid" 2>/dev/null || true; gql_pid=""
+
+# --- the peer: Apollo Server 4 + RESTDataSource over the same REST core ---
+apollo_port=$(free_port)
+apollo_server=$(sh "$root/bench/peers/apollo/setup.sh")
+NODE_ENV=production PORT=$apollo_port REST_API_URL="http://127.0.0.1:$rest_port" \
+    SCHEMA_FILE="$root/schema/articles.graphql" node "$apollo_server" > "$dir/apollo.log" 2>&1 &
+apollo_pid=$!
+i=0
+until curl -sf -o /dev/null -H 'Content-Type: application/json' \
+    -d '{"query":"{ __typename }"}' "http://127.0.0.1:$apollo_port/graphql"; do
+    i=$((i + 1))
+    [ $i -lt 200 ] || { cat "$dir/apollo.log" >&2; echo "bench: the Apollo peer did not come up" >&2; exit 1; }
+    sleep 0.1
+done
+# Node compiles its hot paths during the first seconds: warm it up unmeasured.
+saved_duration=$duration
+duration=3
+run_wrk "http://127.0.0.1:$apollo_port" "$root/bench/graphql.lua" > /dev/null
+duration=$saved_duration
+apollo_one=$(run_wrk "http://127.0.0.1:$apollo_port" "$root/bench/graphql.lua")
+apollo_rss_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$apollo_pid/status")
+kill "$apollo_pid"; wait "$apollo_pid" 2>/dev/null || true; apollo_pid=""
 
 ng_rps=$(field "$nginx_get" rps)
 get_rps=$(field "$rest_get" rps)
 ratio=$(python3 -c "print(f'{100*$get_rps/$ng_rps:.0f}')")
 gql_ratio=$(python3 -c "print(f'{100*$(field "$gql_one" rps)/$get_rps:.0f}')")
+apollo_rps=$(field "$apollo_one" rps)
+vs_apollo=$(python3 -c "print(f'{$(field "$gql_one" rps)/max($apollo_rps, 0.001):.1f}')")
 alias_cost=$(python3 -c "print(f'{$(field "$gql_ten_c1" p50_ms)/$(field "$gql_one_c1" p50_ms):.1f}')")
 bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
 {
@@ -106,14 +135,15 @@ bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
     echo "| GraphQL { getArticle(id) { id title } } | $(field "$gql_one" rps) ($gql_ratio% of REST GET) | $(field "$gql_one" p50_ms) | $(field "$gql_one" p99_ms) | $(field "$gql_one" errors) | >= 40% of REST, p99 < 10 ms |"
     echo "| GraphQL, 10 aliased getArticle | $(field "$gql_ten" rps) | $(field "$gql_ten" p50_ms) | $(field "$gql_ten" p99_ms) | $(field "$gql_ten" errors) | |"
     echo "| one client: 10 aliases vs 1 (p50) | ${alias_cost}x ($(field "$gql_ten_c1" p50_ms) vs $(field "$gql_one_c1" p50_ms) ms) | | | | < 3x |"
+    echo "| Apollo Server 4 + RESTDataSource, same query | $apollo_rps (ours: ${vs_apollo}x) | $(field "$apollo_one" p50_ms) | $(field "$apollo_one" p99_ms) | $(field "$apollo_one" errors) | ours >= 10x |"
     echo
-    echo "Peak resident memory of articles-rest: $((rss_kib / 1024)) MiB ($rss_kib KiB; goal < 32 MiB)."
+    echo "Peak resident memory: articles-rest $((rss_kib / 1024)) MiB ($rss_kib KiB; goal < 32 MiB), articles-graphql $((gql_rss_kib / 1024)) MiB ($gql_rss_kib KiB; goal < 32 MiB), Apollo peer $((apollo_rss_kib / 1024)) MiB."
     echo "wrk: $wthreads threads, $conns connections, ${duration}s per run; $(nproc) cores; $(date -u +%Y-%m-%d)."
 } | tee "$out/results.md"
 
 # A run with failed requests measured something else than it claims.
 for r in "$nginx_get" "$rest_get" "$rest_post" "$rest_bulk" "$gql_one" "$gql_ten" "$gql_one_c1" \
-    "$gql_ten_c1"; do
+    "$gql_ten_c1" "$apollo_one"; do
     if [ "$(field "$r" errors)" != 0 ]; then
         echo "bench: requests failed during a run: $r" >&2
         exit 1

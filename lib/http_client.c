@@ -125,7 +125,7 @@ static int check_config(const http_client_config_t *cfg, char *err, size_t errle
         return HTTP_CLIENT_EINVAL;
     }
     if (cfg->connect_timeout_ms < 0 || cfg->timeout_ms < 0 || cfg->max_attempts < 0 ||
-        cfg->backoff_base_ms < 0 || cfg->backoff_cap_ms < 0 || cfg->max_idle_connections < 0 ||
+        cfg->backoff_base_ms < 0 || cfg->backoff_cap_ms < 0 || cfg->max_connections < 0 ||
         cfg->idle_seconds < 0) {
         snprintf(err, errlen, "negative HTTP client setting");
         return HTTP_CLIENT_EINVAL;
@@ -147,8 +147,8 @@ static void apply_defaults(http_client_config_t *cfg)
         cfg->backoff_base_ms = 50;
     if (!cfg->backoff_cap_ms)
         cfg->backoff_cap_ms = 2000;
-    if (!cfg->max_idle_connections)
-        cfg->max_idle_connections = 256;
+    if (!cfg->max_connections)
+        cfg->max_connections = 64;
     if (!cfg->idle_seconds)
         cfg->idle_seconds = 20;
 }
@@ -250,8 +250,11 @@ int http_client_new(const http_client_config_t *cfg, http_client_t **out, char *
         goto fail;
     }
     /* Every call runs on this one handle, so its connection cache is the
-     * pool of kept-alive connections to the upstream. */
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, c->cfg.max_idle_connections);
+     * pool of kept-alive connections to the upstream. Calls beyond the pool
+     * wait for a connection rather than open one that the cache would close
+     * again at once: a burst then costs no connection churn. */
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, c->cfg.max_connections);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->cfg.max_connections);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer);

@@ -54,7 +54,8 @@ typedef struct http_client_config {
     int max_attempts;             /* per idempotent call, 1 disables retries [3] */
     long backoff_base_ms;         /* retry n waits rand(0, min(cap, base * 2^(n-1))) [50] */
     long backoff_cap_ms;          /* [2000] */
-    long max_idle_connections;    /* idle connections kept open to the upstream [256] */
+    long max_connections;         /* open to the upstream at once, all kept alive for reuse;
+                                   * more calls than that wait for a free one [64] */
     long idle_seconds;            /* an idle connection older than this is not reused; keep it
                                    * below the upstream's idle timeout [20] */
     breaker_config_t breaker;     /* see breaker.h; zeros: 5 failures, 5 seconds */
