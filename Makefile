@@ -7,7 +7,7 @@
 
 VERSION := 0.1.0
 CC      ?= cc
-PKGS    := libmicrohttpd libcjson sqlite3 libpq libcurl
+PKGS    := libmicrohttpd libcjson sqlite3 libpq libcurl rdkafka
 
 ifeq ($(FUZZ),1)
 CC       := clang
@@ -26,14 +26,14 @@ OPTFLAGS := -O2 -g
 endif
 
 CFLAGS  := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla \
-           -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -MMD -MP -Ilib -Irest -Igraphql -I$(O)/gen \
+           -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -MMD -MP -Ilib -Irest -Igraphql -Isync -I$(O)/gen \
            $(OPTFLAGS) $(shell pkg-config --cflags $(PKGS)) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPTFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c lib/metrics.c \
              lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c \
-             lib/upstream_metrics.c
+             lib/upstream_metrics.c lib/trace.c
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
 GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
@@ -41,22 +41,27 @@ GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c grap
              graphql/validate_values.c graphql/validate_overlap.c graphql/validate_util.c \
              graphql/values.c graphql/introspection.c graphql/execute.c graphql/resolvers.c \
              graphql/server.c graphql/playground.c graphql/playground_assets.c
+SYNC_SRCS := sync/source.c sync/source_sqlite.c sync/source_pg.c sync/event.c sync/changes.c \
+             sync/applier.c sync/capture.c sync/pipeline.c sync/pipeline_kafka.c sync/kafka.c \
+             sync/verify.c sync/report.c
 REST_GEN  := $(O)/gen/schema_sqlite.c $(O)/gen/schema_pg.c $(O)/gen/openapi_json.c
 
 GQL_GEN   := $(O)/gen/articles_graphql.c
 LIB_OBJS  := $(LIB_SRCS:%.c=$(O)/%.o)
 REST_OBJS := $(REST_SRCS:%.c=$(O)/%.o) $(REST_GEN:.c=.o)
 GQL_OBJS  := $(GQL_SRCS:%.c=$(O)/%.o) $(GQL_GEN:.c=.o)
+SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
 
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
               test_gql_request test_gql_schema test_gql_validate test_gql_execute \
-              test_gql_resolvers
+              test_gql_resolvers test_sync_source test_sync_event test_sync_kafka
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
-PROGRAMS := $(BIN)/articles-rest $(BIN)/articles-graphql
+PROGRAMS := $(BIN)/articles-rest $(BIN)/articles-graphql $(BIN)/articles-sync
 
-FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse fuzz_gql_validate
+FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse fuzz_gql_validate \
+                fuzz_event
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(O)/fuzzers/%)
 FUZZ_SECONDS ?= 60
 
@@ -111,13 +116,17 @@ $(BIN)/articles-graphql: $(O)/graphql/main.o $(GQL_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BIN)/articles-sync: $(O)/sync/main.o $(SYNC_OBJS) $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Each unit test links the module it tests with all the modules (not mains).
-$(O)/tests/%: $(O)/tests/unit/%.o $(GQL_OBJS) $(REST_OBJS) $(LIB_OBJS)
+$(O)/tests/%: $(O)/tests/unit/%.o $(GQL_OBJS) $(REST_OBJS) $(SYNC_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # libFuzzer targets (built with FUZZ=1, which selects clang).
-$(O)/fuzzers/%: $(O)/tests/fuzz/%.o $(GQL_OBJS) $(REST_OBJS) $(LIB_OBJS)
+$(O)/fuzzers/%: $(O)/tests/fuzz/%.o $(GQL_OBJS) $(REST_OBJS) $(SYNC_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
@@ -139,8 +148,11 @@ run:
 deps:
 	sh scripts/install-deps.sh
 
+# The events the codec's tests write must also pass the JSON Schema.
 unit: $(UNIT_BINS)
 	sh tests/run-unit.sh $(UNIT_BINS)
+	EVENT_SAMPLES_OUT=$(O)/event-samples.jsonl $(O)/tests/test_sync_event > /dev/null
+	python3 tests/unit/check_event_schema.py < $(O)/event-samples.jsonl
 
 blackbox: $(PROGRAMS)
 	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "execute.h"
 #include "log.h"
@@ -13,6 +12,7 @@
 #include "playground.h"
 #include "request.h"
 #include "resolvers.h"
+#include "trace.h"
 #include "validate.h"
 
 struct gateway {
@@ -42,7 +42,7 @@ typedef struct exchange {
     bool have_r;
     gql_document_t *doc;      /* parsed and valid, in arena */
     articles_ctx_t ctx;
-    char traceparent[56];
+    char traceparent[TRACE_PARENT_SIZE];
     http_deferred_t *deferred; /* set while suspended */
     const char *op_type;
     const char *op_name;
@@ -172,33 +172,15 @@ static int read_request(exchange_t *x, gql_http_request_t *out)
     return rc;
 }
 
-/* Random bits for trace ids: a per-thread generator seeded once from the
- * kernel, since a system call per request shows in the profile. Trace ids
- * need to be unique, not secret. */
-static uint64_t trace_random(void)
-{
-    static _Thread_local uint64_t state;
-    if (!state && getrandom(&state, sizeof state, 0) != (ssize_t)sizeof state)
-        state = (uint64_t)http_now() * 0x9e3779b97f4a7c15u ^ (uint64_t)(uintptr_t)&state;
-    uint64_t z = (state += 0x9e3779b97f4a7c15u); /* splitmix64 */
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-}
-
 /* The traceparent to send on: the client's when well formed, else a new
  * one, so the REST core's logs can always be joined to this request. */
-static void traceparent_of(const http_request_t *req, char out[56])
+static void traceparent_of(const http_request_t *req, char out[TRACE_PARENT_SIZE])
 {
     const char *tp = http_request_header(req, "traceparent");
-    if (tp && strlen(tp) == 55 && tp[2] == '-' && strspn(tp + 3, "0123456789abcdef") == 32) {
-        memcpy(out, tp, 56);
-        return;
-    }
-    /* An all-zero trace or parent id is invalid; the odds are 2^-64. */
-    uint64_t a = trace_random(), b = trace_random(), c = trace_random();
-    snprintf(out, 56, "00-%016llx%016llx-%016llx-01", (unsigned long long)a,
-             (unsigned long long)b, (unsigned long long)(c | 1));
+    if (trace_parent_valid(tp))
+        memcpy(out, tp, TRACE_PARENT_SIZE);
+    else
+        trace_parent_new(out);
 }
 
 static void on_fetched(void *data)
@@ -414,10 +396,9 @@ static void finish(exchange_t *x)
         const char *op_labels[] = {x->op_type, x->op_name ? x->op_name : "anonymous"};
         metric_inc(g->operations, op_labels, 1);
     }
-    char trace[33] = "";
-    if (x->traceparent[0]) /* "00-<trace id>-..." */
-        snprintf(trace, sizeof trace, "%.32s", x->traceparent + 3);
-    log_request(req->method, x->route, req->path, res->status, seconds, trace[0] ? trace : NULL);
+    char trace[TRACE_ID_SIZE];
+    bool traced = trace_id_of(x->traceparent, trace);
+    log_request(req->method, x->route, req->path, res->status, seconds, traced ? trace : NULL);
     if (x->have_r)
         gql_request_free(&x->r);
     arena_free(&x->arena);

@@ -50,6 +50,17 @@ static int assign(const config_option_t *o, const char *text, const char *origin
             snprintf(err + n, errlen - n, " %s", *c);
         }
         return CONFIG_EINVAL;
+    case CONFIG_FLAG:
+        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0 || strcmp(text, "yes") == 0) {
+            *(bool *)o->dest = true;
+            return 0;
+        }
+        if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0 || strcmp(text, "no") == 0) {
+            *(bool *)o->dest = false;
+            return 0;
+        }
+        snprintf(err, errlen, "invalid value '%.64s' for %s: expected true or false", text, what);
+        return CONFIG_EINVAL;
     }
     return fail(err, errlen, "option %s%s has no type", "--", o->flag);
 }
@@ -113,7 +124,9 @@ int config_parse(const config_program_t *prog, const config_option_t *opts, size
         if (!o)
             return fail(err, errlen, "unknown option '%.64s'%s (see --help)", arg, "");
         const char *value = eq ? eq + 1 : NULL;
-        if (!value) {
+        if (!value && o->type == CONFIG_FLAG) {
+            value = "true"; /* a flag takes no separate value: "--once" */
+        } else if (!value) {
             if (i + 1 >= argc)
                 return fail(err, errlen, "option --%s needs a value%s", o->flag, "");
             value = argv[++i];
@@ -130,8 +143,10 @@ void config_print_help(const config_program_t *prog, const config_option_t *opts
            prog->usage, prog->summary);
     for (size_t i = 0; i < nopts; i++) {
         const config_option_t *o = &opts[i];
-        const char *meta = o->type == CONFIG_INT ? "N" : "VALUE";
-        printf("  --%s %s", o->flag, meta);
+        const char *meta = o->type == CONFIG_INT    ? " N"
+                           : o->type == CONFIG_FLAG ? ""
+                                                    : " VALUE";
+        printf("  --%s%s", o->flag, meta);
         if (o->env)
             printf("  [env %s]", o->env);
         printf("\n      %s", o->help);

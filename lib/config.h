@@ -12,6 +12,8 @@ typedef enum config_type {
     CONFIG_STRING, /* dest is const char ** (points into argv, environ or the default) */
     CONFIG_INT,    /* dest is int64_t *, checked against [min, max] */
     CONFIG_CHOICE, /* dest is const char **, one of choices (NULL-terminated) */
+    CONFIG_FLAG,   /* dest is bool *: "--flag" alone sets it, "--flag=false" clears it; the
+                    * environment variable and default are true/false, 1/0 or yes/no */
 } config_type_t;
 
 typedef struct config_option {

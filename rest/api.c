@@ -10,6 +10,7 @@
 #include "log.h"
 #include "problem.h"
 #include "query.h"
+#include "trace.h"
 #include "writer.h"
 
 /* The OpenAPI document, compiled in from schema/openapi.yaml. */
@@ -194,7 +195,7 @@ typedef struct pending {
     const char *route;
     const char *path;
     double start;
-    char trace[33];
+    char trace[TRACE_ID_SIZE];
 } pending_t;
 
 static const char *const job_operation[] = {"create", "put", "patch", "delete"};
@@ -223,7 +224,7 @@ static void job_response(api_t *api, http_response_t *res, const store_job_t *jo
 
 static void observe_raw(api_t *api, const char *method, const char *route, const char *path,
                         double start, const char *trace, int status);
-static void trace_of(const http_request_t *req, char trace[33]);
+static void trace_of(const http_request_t *req, char trace[TRACE_ID_SIZE]);
 
 /* Runs on the writer thread: answers the sleeping request. */
 static void pending_done(store_job_t *job, void *user_data)
@@ -498,21 +499,15 @@ static void observe_raw(api_t *api, const char *method, const char *route, const
     log_request(method, route, path, status, seconds, trace);
 }
 
-/* The trace id of a W3C traceparent header
- * ("00-<32 hex trace id>-<16 hex parent>-<2 hex flags>"), or "". */
-static void trace_of(const http_request_t *req, char trace[33])
+/* The trace id of the request's W3C traceparent header, or "". */
+static void trace_of(const http_request_t *req, char trace[TRACE_ID_SIZE])
 {
-    const char *tp = http_request_header(req, "traceparent");
-    trace[0] = '\0';
-    if (tp && strlen(tp) == 55 && tp[2] == '-' && strspn(tp + 3, "0123456789abcdef") == 32) {
-        memcpy(trace, tp + 3, 32);
-        trace[32] = '\0';
-    }
+    trace_id_of(http_request_header(req, "traceparent"), trace);
 }
 
 static void observe(api_t *api, const http_request_t *req, const char *route, int status)
 {
-    char trace[33];
+    char trace[TRACE_ID_SIZE];
     trace_of(req, trace);
     observe_raw(api, req->method, route, req->path, req->start, trace[0] ? trace : NULL, status);
 }

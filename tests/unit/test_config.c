@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,11 +17,13 @@
 #define ENV_HOST "TEST_CONFIG_HOST"
 #define ENV_FORMAT "TEST_CONFIG_FORMAT"
 #define ENV_SHIFT "TEST_CONFIG_SHIFT"
+#define ENV_ONCE "TEST_CONFIG_ONCE"
 
 /* The destinations of the option table below. */
 static struct {
     int64_t port, shift;
     const char *host, *format, *token;
+    bool once;
 } g;
 
 static const char *const formats[] = {"text", "json", NULL};
@@ -31,6 +34,7 @@ static const config_option_t opts[] = {
     {"log-format", ENV_FORMAT, CONFIG_CHOICE, "text", "log line format", &g.format, 0, 0, formats},
     {"shift", ENV_SHIFT, CONFIG_INT, "-2", "a signed offset", &g.shift, -10, 10, NULL},
     {"token", NULL, CONFIG_STRING, NULL, "secret token", &g.token, 0, 0, NULL},
+    {"once", ENV_ONCE, CONFIG_FLAG, "false", "run once", &g.once, 0, 0, NULL},
 };
 #define NOPTS (sizeof opts / sizeof *opts)
 
@@ -74,6 +78,7 @@ static int reset(void **state)
     unsetenv(ENV_HOST);
     unsetenv(ENV_FORMAT);
     unsetenv(ENV_SHIFT);
+    unsetenv(ENV_ONCE);
     return 0;
 }
 
@@ -364,6 +369,29 @@ static void test_nothing_printed_on_success(void **state)
 
 #define T(f) cmocka_unit_test_setup(f, reset)
 
+/* A flag takes no value of its own: the next argument stays positional. */
+static void test_flags(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(ARGV("run")), CONFIG_OK);
+    assert_false(g.once);
+    assert_int_equal(parse(ARGV("run", "--once")), CONFIG_OK);
+    assert_true(g.once);
+    assert_int_equal(parse(ARGV("--once", "run")), CONFIG_OK);
+    assert_true(g.once);
+    assert_int_equal(npos, 1);
+    assert_string_equal(pos[0], "run");
+    assert_int_equal(parse(ARGV("--once=false", "run")), CONFIG_OK);
+    assert_false(g.once);
+    setenv(ENV_ONCE, "yes", 1);
+    assert_int_equal(parse(ARGV("run")), CONFIG_OK);
+    assert_true(g.once);
+    assert_int_equal(parse(ARGV("--once=0")), CONFIG_OK);
+    assert_false(g.once);
+    assert_int_equal(parse(ARGV("--once=maybe")), CONFIG_EINVAL);
+    assert_non_null(strstr(err, "expected true or false"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +410,7 @@ int main(void)
         T(test_positionals_in_order),
         T(test_positional_maximum),
         T(test_double_dash),
+        T(test_flags),
         T(test_help_lists_every_option),
         T(test_help_short_and_late),
         T(test_version),
