@@ -67,10 +67,12 @@ int pipeline_metrics_new(metrics_registry_t *reg, pipeline_metrics_t *m)
                                       "Seconds since the checkpoint last moved.", 0, NULL);
     m->lag = metrics_gauge(reg, "sync_consumer_lag",
                            "Kafka messages not yet consumed, by partition.", 1, partition);
+    m->assigned = metrics_gauge(reg, "sync_consumer_assigned_partitions",
+                                "Kafka partitions assigned to this consumer.", 0, NULL);
     m->caught_up = metrics_gauge(reg, "sync_caught_up",
                                  "1 when the last read found no more changes, else 0.", 0, NULL);
     if (!m->read || !m->produced || !m->applied || !m->dead || !m->unavailable || !m->backlog ||
-        !m->checkpoint || !m->checkpoint_age || !m->lag || !m->caught_up ||
+        !m->checkpoint || !m->checkpoint_age || !m->lag || !m->assigned || !m->caught_up ||
         metrics_on_collect(reg, collect_age, m) < 0)
         return -1;
     return 0;

@@ -44,7 +44,7 @@ typedef struct pipeline_summary {
 /* The daemon's metrics; see pipeline_metrics_new for their names. */
 typedef struct pipeline_metrics {
     metric_t *read, *produced, *applied, *dead, *unavailable;
-    metric_t *backlog, *checkpoint, *checkpoint_age, *lag, *caught_up;
+    metric_t *backlog, *checkpoint, *checkpoint_age, *lag, *assigned, *caught_up;
     _Atomic double checkpoint_time; /* when the checkpoint last moved, unix seconds */
 } pipeline_metrics_t;
 

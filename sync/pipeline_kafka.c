@@ -212,6 +212,8 @@ typedef struct consuming {
     kafka_producer_t *dlq; /* for dead letters only */
     char dlq_topic[256];
     bool revoked;          /* partitions went while a batch was in hand */
+    int32_t shown[256];    /* partitions with a lag series, to zero those that went */
+    size_t nshown;
 } consuming_t;
 
 static void on_revoke(kafka_consumer_t *c, const int32_t *partitions, size_t n, bool lost,
@@ -356,18 +358,35 @@ static int consume_batch(consuming_t *cs, kafka_message_t *msgs, size_t n)
 
 /* Updates the lag gauge; true when every assigned partition is known to be
  * consumed and committed to its end. */
+static void set_lag(consuming_t *cs, int32_t partition, double lag)
+{
+    char part[16];
+    snprintf(part, sizeof part, "%d", (int)partition);
+    const char *labels[] = {part};
+    metric_set(cs->p->metrics->lag, labels, lag);
+}
+
 static bool lag_zero(consuming_t *cs)
 {
     kafka_lag_t lags[256];
     size_t n = 0;
     kafka_consumer_lag(cs->kc, lags, 256, &n);
-    bool zero = n > 0 && kafka_consumer_assignment_count(cs->kc) > 0;
+    size_t assigned = kafka_consumer_assignment_count(cs->kc);
+    metric_set(cs->p->metrics->assigned, NULL, (double)assigned);
+    bool zero = n > 0 && assigned > 0;
+    /* A partition that went to another consumer is its lag now, not ours. */
+    for (size_t k = 0; k < cs->nshown; k++) {
+        bool still = false;
+        for (size_t i = 0; i < n && !still; i++)
+            still = lags[i].partition == cs->shown[k];
+        if (!still)
+            set_lag(cs, cs->shown[k], 0);
+    }
+    cs->nshown = 0;
     for (size_t i = 0; i < n; i++) {
-        char part[16];
-        snprintf(part, sizeof part, "%d", (int)lags[i].partition);
-        const char *labels[] = {part};
         if (lags[i].lag >= 0)
-            metric_set(cs->p->metrics->lag, labels, (double)lags[i].lag);
+            set_lag(cs, lags[i].partition, (double)lags[i].lag);
+        cs->shown[cs->nshown++] = lags[i].partition;
         if (lags[i].lag != 0)
             zero = false;
     }
@@ -391,10 +410,14 @@ int pipeline_consume(pipeline_t *p)
         return PIPELINE_EFATAL;
     }
     int rc = PIPELINE_ESTOPPED;
-    double idle_since = 0;
+    double idle_since = 0, lag_at = 0;
     while (!atomic_load(p->stop)) {
         kafka_message_t *msgs = NULL;
         size_t n = 0;
+        if (pipeline_unix_now() - lag_at >= 1.0) { /* the gauges, also while busy */
+            lag_zero(&cs);
+            lag_at = pipeline_unix_now();
+        }
         if (kafka_consume_batch(cs.kc, p->batch, 200, &msgs, &n) < 0) {
             snprintf(p->err, sizeof p->err, "Kafka consumer failed");
             rc = PIPELINE_EFATAL;
@@ -409,7 +432,6 @@ int pipeline_consume(pipeline_t *p)
             rc = PIPELINE_ESTOPPED;
             continue;
         }
-        lag_zero(&cs);
         if (p->follow || (p->produced_all && !atomic_load(p->produced_all)))
             continue;
         /* Once: done when the committed offsets reach the ends. The lag
