@@ -7,7 +7,7 @@ set -eu
 
 BUILD="build-essential pkg-config python3 python3-yaml libmicrohttpd-dev libcjson-dev
 libsqlite3-dev libpq-dev libcurl4-openssl-dev librdkafka-dev"
-TEST="chromium clang libclang-rt-14-dev curl kcat default-jre-headless maven libcmocka-dev postgresql postgresql-client prometheus wrk nginx-light python3-pip valgrind"
+TEST="chromium clang libclang-rt-14-dev curl kcat sqlite3 default-jre-headless maven libcmocka-dev postgresql postgresql-client prometheus wrk nginx-light python3-pip valgrind"
 PACKAGES="$BUILD"
 [ "${1:-}" = build ] || PACKAGES="$BUILD $TEST"
 

@@ -291,3 +291,26 @@ def test_help_lists_commands_and_variables():
                  "KAFKA_BROKERS", "KAFKA_TOPIC", "SYNC_GROUP", "METRICS_PORT", "REST_API_TOKEN",
                  "--once", "--follow"):
         assert word in r.stdout, word
+
+
+def readme_sync_block():
+    import re
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## The sync daemon", 1)[1]
+    return re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+
+
+def test_readme_sync_example_runs_as_written(server_factory, tmp_path):
+    """The README's sync example, with the test server's port and our bin/."""
+    rest = server_factory.start()
+    script = readme_sync_block().replace("127.0.0.1:5000", f"127.0.0.1:{rest.port}")
+    script = script.replace("bin/articles-sync", str(bin_dir() / "articles-sync"))
+    lines = [l for l in script.splitlines() if l.strip()]
+    assert any("verify" in l for l in lines) and any("init" in l for l in lines)
+    env = dict(os.environ, LOG_FORMAT="json")
+    env.pop("SOURCE_DATABASE_URL", None)
+    r = subprocess.run(["bash", "-euc", "\n".join(lines)], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "in sync" in r.stdout and "backlog: 0" in r.stdout, r.stdout
+    assert rest.client.get("/articles/1").json()["title"] == "Hello again"
