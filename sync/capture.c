@@ -5,13 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "changes.h"
 #include "event.h"
 #include "log.h"
 
-#define QUEUE_DEPTH 3
+#define QUEUE_DEPTH 2
 
 struct capture {
     pipeline_t *p;
@@ -29,13 +28,6 @@ struct capture {
     bool done, quit;
     int rc;
 };
-
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void capture_batch_free(capture_batch_t *b)
 {
@@ -186,7 +178,7 @@ static bool push(capture_t *c, capture_batch_t *b)
  * batch would cost as much as reading it. */
 static void update_backlog(capture_t *c, double *last)
 {
-    double now = unix_now();
+    double now = pipeline_unix_now();
     if (now - *last < 1.0)
         return;
     *last = now;

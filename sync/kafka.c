@@ -895,6 +895,9 @@ static int message_fill(kafka_message_t *m, rd_kafka_message_t *raw)
     return 0;
 }
 
+/* How long a batch waits to fill once its first message is in. */
+#define KAFKA_BATCH_LINGER_MS 20
+
 int kafka_consume_batch(kafka_consumer_t *c, size_t max, int timeout_ms, kafka_message_t **msgs,
                         size_t *n)
 {
@@ -907,13 +910,18 @@ int kafka_consume_batch(kafka_consumer_t *c, size_t max, int timeout_ms, kafka_m
     int64_t deadline = now_ms() + timeout_ms;
     int rc = 0;
     while (got < max) {
-        int64_t left = got == 0 ? deadline - now_ms() : 0;
+        /* After the first message, wait a little for more: fetches arrive
+         * in chunks, and a full batch is one request to the REST core
+         * instead of several small ones. */
+        int64_t left = deadline - now_ms();
         rd_kafka_message_t *raw = rd_kafka_consumer_poll(c->rk, left > 0 ? (int)left : 0);
         if (!raw) {
             if (got > 0 || left <= 0)
                 break;
             continue;
         }
+        if (got == 0 && deadline > now_ms() + KAFKA_BATCH_LINGER_MS)
+            deadline = now_ms() + KAFKA_BATCH_LINGER_MS;
         if (raw->err) {
             if (raw->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 log_warn("kafka consumer: %s", rd_kafka_message_errstr(raw));

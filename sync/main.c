@@ -3,6 +3,7 @@
  * through Kafka. Reads the configuration, opens what the command needs and
  * runs it; the work lives in the modules (source, changes, event, applier,
  * pipeline, verify, report). */
+#include <malloc.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -432,6 +433,10 @@ static int cmd_status(daemon_t *d)
 
 int main(int argc, char **argv)
 {
+    /* Batches of a megabyte come and go all the time; from the heap they
+     * would leave it fragmented and large. Fixed, the threshold keeps them
+     * in mappings of their own, returned when freed. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     daemon_t d = {0};
     parse_settings(&d.st, argc, argv);
     if (log_init("articles-sync", d.st.log_format, d.st.log_level) < 0)

@@ -18,12 +18,12 @@
  * per consumer) would dwarf the daemon, and a few batches ahead is all the
  * throughput needs. */
 static const char *const producer_props[] = {"message.timeout.ms=60000",
-                                             "queue.buffering.max.kbytes=8192",
+                                             "queue.buffering.max.kbytes=4096",
                                              "queue.buffering.max.messages=20000"};
-static const char *const consumer_props[] = {"queued.max.messages.kbytes=8192",
+static const char *const consumer_props[] = {"queued.max.messages.kbytes=2048",
                                              "queued.min.messages=5000",
-                                             "fetch.max.bytes=4194304",
-                                             "max.partition.fetch.bytes=2097152"};
+                                             "fetch.max.bytes=1048576",
+                                             "max.partition.fetch.bytes=1048576"};
 #define NPROPS(a) (sizeof a / sizeof a[0])
 #define FLUSH_TIMEOUT_MS 60000
 #define RETRY_CAP_MS 5000

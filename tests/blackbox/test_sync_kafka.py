@@ -125,7 +125,8 @@ def test_producer_and_consumer_apart(broker, server_factory, tmp_path):
 
 @pytest.mark.sqlite_only
 def test_poison_events_go_to_the_dead_letter_topic(broker, server_factory, tmp_path):
-    rest = server_factory.start()
+    # This REST core takes titles of 10 characters at most: a valid event can be refused.
+    rest = server_factory.start(args=["--max-title-length", "10"])
     env = kenv(broker)
     topic = env["KAFKA_TOPIC"]
     source = Source("sqlite", tmp_path)
@@ -136,13 +137,15 @@ def test_poison_events_go_to_the_dead_letter_topic(broker, server_factory, tmp_p
                        "source": "sqlite", "article": {"id": 77, "title": "ok", "content": "",
                                                        "author": None, "created_at": None,
                                                        "updated_at": None}})
-    poison = [("5", "{not json"), ("78", good), ("79", good.replace('"title": "ok"', '"title": ""'))]
+    too_long = good.replace('"id": 77', '"id": 80').replace('"title": "ok"', '"title": "far too long a title"')
+    poison = [("5", "{not json"), ("78", good), ("79", good.replace('"title": "ok"', '"title": ""')),
+              ("80", too_long)]
     for key, value in poison:
         subprocess.run(["kcat", "-b", broker, "-P", "-t", topic, "-k", key], input=value, text=True,
                        check=True, timeout=60)
     r = ksync("consume", "--once", broker=broker, env=env, rest=rest, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert "applied: 10" in r.stdout and "dead-lettered: 3" in r.stdout, r.stdout
+    assert "applied: 10" in r.stdout and "dead-lettered: 4" in r.stdout, r.stdout
     assert sync("verify", source=source, rest=rest).returncode == 0
     out = kcat("-b", broker, "-C", "-t", topic + ".dlq", "-o", "beginning", "-e", "-f", "%k|%h\n")
     reasons = {}
@@ -151,7 +154,7 @@ def test_poison_events_go_to_the_dead_letter_topic(broker, server_factory, tmp_p
         h = dict(kv.split("=", 1) for kv in headers.split(",") if "=" in kv)
         reasons[key] = h.get("dlq.reason")
         assert h.get("dlq.source.topic") == topic and "dlq.source.offset" in h, h
-    assert reasons == {"5": "bad_json", "78": "key_mismatch", "79": "bad_value"}, reasons
+    assert reasons == {"5": "bad_json", "78": "key_mismatch", "79": "bad_value", "80": "http_422"}, reasons
 
 
 def metric(port, name):
