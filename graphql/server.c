@@ -72,7 +72,9 @@ static void request_error(exchange_t *x, int status, const char *message)
     buf_puts(&res->body, "{\"errors\":[{\"message\":");
     buf_put_json_string(&res->body, message, strlen(message));
     buf_puts(&res->body, "}]}");
-    count_error(x->g, "BAD_REQUEST");
+    /* Only GraphQL requests count: a scanner's 404s are not GraphQL errors. */
+    if (strcmp(x->route, "/graphql") == 0)
+        count_error(x->g, "BAD_REQUEST");
 }
 
 /* Documents that fail to parse or validate: 400 in the GraphQL response
