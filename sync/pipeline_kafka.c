@@ -344,7 +344,12 @@ static int consume_batch(consuming_t *cs, kafka_message_t *msgs, size_t n)
         rc = dead_letter_message(cs, &msgs[idx[i]], reason, items[i].reason);
     }
     if (rc == 0) {
+        /* Committed now, not by the next auto-commit: after a crash only
+         * the batch in hand is applied again, and as the REST core applies
+         * a batch in one transaction, no article is ever seen going back to
+         * an older state. */
         kafka_store_offsets(cs->kc, msgs, n);
+        kafka_commit(cs->kc);
         metric_inc(p->metrics->applied, NULL, (double)applied);
         atomic_fetch_add(&p->summary->applied, applied);
     }

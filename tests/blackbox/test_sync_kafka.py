@@ -214,14 +214,56 @@ def test_two_consumers_share_partitions_and_a_rebalance_loses_nothing(broker, se
     assert sync("verify", source=source, rest=rest).returncode == 0
 
 
+class VersionWatch:
+    """Samples the REST core while changes flow and records any article seen going back to an
+    older version (titles are "v<round>"): changes of one article must be applied in order."""
+
+    def __init__(self, port):
+        import threading
+        self.port, self.seen, self.regressions, self.samples = port, {}, [], 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def page(self, after):
+        q = "/articles?limit=1000&sort=id" + (f"&after_id={after}" if after else "")
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{q}", timeout=5) as r:
+            return json.loads(r.read())
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                after = 0
+                while True:
+                    page = self.page(after)
+                    if not page:
+                        break
+                    for a in page:
+                        if a["title"].startswith("v"):
+                            v = int(a["title"][1:])
+                            if v < self.seen.get(a["id"], -1):
+                                self.regressions.append((a["id"], self.seen[a["id"]], v))
+                            self.seen[a["id"]] = max(v, self.seen.get(a["id"], -1))
+                    after = page[-1]["id"]
+                self.samples += 1
+            except OSError:
+                time.sleep(0.05)  # the REST core is being restarted
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(10)
+
+
 @pytest.mark.sqlite_only
 def test_crashes_lose_nothing(broker, backend, tmp_path):
-    """While changes flow, kill -9 the producer, the consumer and the REST core at random moments
-    and start them again; afterwards verify finds no drift."""
+    """While 100,000 changes flow, kill -9 the producer, the consumer and the REST core at random
+    moments and start them again; afterwards verify finds no drift, and no article was ever seen
+    going back to an older version."""
     rnd = random.Random(7)
     env = kenv(broker)
     source = Source("sqlite", tmp_path)
-    source.insert([(i, f"t{i}", "c", None) for i in range(1, 2001)])
+    rows = 10000
+    source.insert([(i, "v0", "c", None) for i in range(1, rows + 1)])
     assert sync("init", source=source).returncode == 0
     rest_port = free_port()
     db = f"sqlite:{tmp_path}/dest.db"
@@ -237,18 +279,15 @@ def test_crashes_lose_nothing(broker, backend, tmp_path):
     procs = {"rest": start_rest(),
              "producer": start(["produce", "--follow", "--metrics-port", "0"], env_all, tmp_path),
              "consumer": start(["consume", "--follow", "--metrics-port", "0"], env_all, tmp_path)}
-    writes = 0
+    watch = VersionWatch(rest_port)
     try:
-        for rnd_round in range(12):
-            # A burst of changes: updates, deletes and inserts.
-            base = 3000 + rnd_round * 500
-            stmts = [f"UPDATE articles SET title = 'r{rnd_round} ' || id WHERE id % 7 = {rnd_round % 7};",
-                     f"DELETE FROM articles WHERE id % 50 = {rnd_round};"]
-            source.sql("".join(stmts))
-            source.insert([(base + i, f"n{rnd_round}-{i}", "c", None) for i in range(300)])
-            writes += 1
+        for version in range(1, 11):
+            # Every row changes: 10 rounds of 10,000 changes, plus deletes and inserts.
+            source.sql(f"UPDATE articles SET title = 'v{version}';"
+                       f"DELETE FROM articles WHERE id % 97 = {version};")
+            source.insert([(rows + version * 1000 + i, f"v{version}", "c", None) for i in range(50)])
             victim = rnd.choice(list(procs))
-            time.sleep(rnd.uniform(0.05, 0.6))
+            time.sleep(rnd.uniform(0.1, 0.8))
             procs[victim].kill()
             procs[victim].wait()
             time.sleep(rnd.uniform(0, 0.3))
@@ -256,16 +295,22 @@ def test_crashes_lose_nothing(broker, backend, tmp_path):
                 [victim.replace("producer", "produce").replace("consumer", "consume"), "--follow",
                  "--metrics-port", "0"], env_all, tmp_path)
         # Let everything drain, then stop cleanly and check.
-        time.sleep(1)
+        r = None
+        for _ in range(120):
+            r = sync("verify", env={"SOURCE_DATABASE_URL": source.url,
+                                    "REST_API_URL": f"http://127.0.0.1:{rest_port}"})
+            if r.returncode == 0:
+                break
+            time.sleep(1)
+        assert r.returncode == 0, r.stdout[-3000:]
         for name in ("producer", "consumer"):
             procs[name].send_signal(signal.SIGTERM)
             assert procs[name].wait(60) == 0, procs[name].communicate()[1][-2000:]
-        r = ksync("run", "--once", broker=broker, env=env_all, cwd=tmp_path)
-        assert r.returncode == 0, r.stderr[-2000:]
-        r = sync("verify", env={"SOURCE_DATABASE_URL": source.url,
-                                "REST_API_URL": f"http://127.0.0.1:{rest_port}"})
-        assert r.returncode == 0, r.stdout[-3000:]
+        watch.close()
+        assert watch.samples > 5
+        assert not watch.regressions, watch.regressions[:20]
     finally:
+        watch.close()
         for p in procs.values():
             if p.poll() is None:
                 p.kill()
