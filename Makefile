@@ -34,7 +34,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c lib/metrics.c \
              lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c \
              lib/upstream_metrics.c lib/trace.c
-REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/store.c \
+REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/auth.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
 GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
              graphql/request.c graphql/schema.c graphql/validate.c graphql/validate_rules.c \
@@ -55,7 +55,7 @@ SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
               test_gql_request test_gql_schema test_gql_validate test_gql_execute \
-              test_gql_resolvers test_sync_source test_sync_event test_sync_kafka
+              test_gql_resolvers test_sync_source test_sync_event test_sync_kafka test_auth
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest $(BIN)/articles-graphql $(BIN)/articles-sync

@@ -62,6 +62,12 @@ static int upstream_error(gql_exec_t *ex, const http_call_t *call)
     if (call->status == 400 || call->status == 422)
         return gql_exec_error(ex, "BAD_USER_INPUT", "%s",
                               problem_detail(call, detail, sizeof detail));
+    if (call->status == 401)
+        return gql_exec_error(ex, "UNAUTHENTICATED",
+                              "This needs a valid bearer token: send Authorization: Bearer "
+                              "<token>.");
+    if (call->status == 403)
+        return gql_exec_error(ex, "FORBIDDEN", "%s", problem_detail(call, detail, sizeof detail));
     return gql_exec_error(ex, "UPSTREAM_UNAVAILABLE",
                           "The articles service answered %d unexpectedly.", call->status);
 }

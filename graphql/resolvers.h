@@ -6,8 +6,9 @@
  *
  * REST answers map to GraphQL as the contract says: 404 on getArticle and
  * updateArticle is null, on deleteArticle false; a 400/422 problem is a
- * BAD_USER_INPUT error with the problem's detail; no answer, a 5xx or an
- * open circuit breaker is UPSTREAM_UNAVAILABLE. */
+ * BAD_USER_INPUT error with the problem's detail, a 401 UNAUTHENTICATED, a
+ * 403 FORBIDDEN; no answer, a 5xx or an open circuit breaker is
+ * UPSTREAM_UNAVAILABLE. */
 #ifndef GQL_RESOLVERS_H
 #define GQL_RESOLVERS_H
 

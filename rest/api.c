@@ -40,7 +40,9 @@ typedef struct call {
 /* Returns 1 when the answer comes later (see submit), else 0. */
 typedef int (*handler_fn)(call_t *c);
 
-enum { NONE = 0, STORE = 1, BODY = 2, MERGE_PATCH = 4 };
+/* WRITE: needs a token when tokens are configured; READ: also needs one
+ * with --auth-reads token. Routes with neither stay open. */
+enum { NONE = 0, STORE = 1, BODY = 2, MERGE_PATCH = 4, WRITE = 8, READ = 16 };
 
 typedef struct route_method {
     const char *method;
@@ -67,13 +69,13 @@ static int h_openapi(call_t *c);
 
 /* Checked in order: the literal /articles/bulk before /articles/{id}. */
 static const route_t routes[] = {
-    {"/articles", 0, {{"GET", h_list, STORE}, {"POST", h_create, STORE | BODY}}},
-    {"/articles/bulk", 0, {{"POST", h_bulk, STORE | BODY}}},
+    {"/articles", 0, {{"GET", h_list, STORE | READ}, {"POST", h_create, STORE | BODY | WRITE}}},
+    {"/articles/bulk", 0, {{"POST", h_bulk, STORE | BODY | WRITE}}},
     {"/articles/{id}", 1,
-     {{"GET", h_get, STORE},
-      {"PUT", h_put, STORE | BODY},
-      {"PATCH", h_patch, STORE | BODY | MERGE_PATCH},
-      {"DELETE", h_delete, STORE}}},
+     {{"GET", h_get, STORE | READ},
+      {"PUT", h_put, STORE | BODY | WRITE},
+      {"PATCH", h_patch, STORE | BODY | MERGE_PATCH | WRITE},
+      {"DELETE", h_delete, STORE | WRITE}}},
     {"/health", 0, {{"GET", h_health, NONE}}},
     {"/metrics", 0, {{"GET", h_metrics, NONE}}},
     {"/openapi.json", 0, {{"GET", h_openapi, NONE}}},
@@ -444,13 +446,39 @@ static int content_type_ok(const http_request_t *req, int merge_patch)
     return merge_patch && n == 28 && strncasecmp(ct, "application/merge-patch+json", 28) == 0;
 }
 
+/* Answers 401 and returns 1 when the route needs a bearer token that the
+ * request lacks; the body is not looked at. */
+static int unauthorized(const api_t *api, int needs, const http_request_t *req,
+                        http_response_t *res)
+{
+    const auth_t *auth = api->cfg.auth;
+    if (!auth || !((needs & WRITE) || ((needs & READ) && api->cfg.auth_reads)))
+        return 0;
+    int rc = auth_check(auth, http_request_header(req, "Authorization"));
+    if (rc == AUTH_OK)
+        return 0;
+    if (rc == AUTH_EMISSING) {
+        problem_simple(res, 401, "this operation needs a bearer token: send Authorization: "
+                                 "Bearer <token>");
+        http_response_header(res, "WWW-Authenticate", "Bearer realm=\"articles\"");
+    } else {
+        problem_simple(res, 401, "the bearer token is not valid");
+        http_response_header(res, "WWW-Authenticate",
+                             "Bearer realm=\"articles\", error=\"invalid_token\"");
+    }
+    return 1;
+}
+
 /* Checks what the route table declares, then runs the handler. Returns 1
- * when the handler deferred its answer. */
+ * when the handler deferred its answer. The token comes first: a client
+ * without one learns nothing about its body. */
 static int run(api_t *api, const route_t *r, const route_method_t *m, const char *seg,
                 size_t seglen, http_request_t *req, http_response_t *res)
 {
     call_t c = {.api = api, .req = req, .res = res, .route = r->template};
     problem_t p;
+    if (unauthorized(api, m->needs, req, res))
+        return 0;
     if (req->reject_status == 413) {
         problem_set(&p, 413, NULL,
                     "the body is larger than %lld bytes (--max-body-bytes); send less per request",

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "auth.h"
 #include "config.h"
 #include "http_server.h"
 #include "log.h"
@@ -34,9 +35,13 @@ typedef struct settings {
     int64_t threads;
     const char *log_format;
     const char *log_level;
+    const char *api_tokens;
+    const char *api_tokens_file;
+    const char *auth_reads;
 } settings_t;
 
 static const char *const log_formats[] = {"text", "json", NULL};
+static const char *const auth_reads_choices[] = {"open", "token", NULL};
 static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 
 #define OPT_INT(flag, env, def, help, field, min, max) \
@@ -75,13 +80,28 @@ static int parse_settings(settings_t *st, int argc, char **argv)
          &st->log_format, 0, 0, log_formats},
         {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",
          &st->log_level, 0, 0, log_levels},
+        {"api-tokens", "API_TOKENS", CONFIG_STRING, NULL,
+         "comma-separated bearer tokens, 16 to 256 bytes of visible ASCII each; with any "
+         "(here or in --api-tokens-file) every write needs Authorization: Bearer <token>; "
+         "none: writes are open",
+         &st->api_tokens, 0, 0, NULL},
+        {"api-tokens-file", "API_TOKENS_FILE", CONFIG_STRING, NULL,
+         "file of bearer tokens, one a line (blank lines and lines starting with # ignored), "
+         "read at start; adds to --api-tokens",
+         &st->api_tokens_file, 0, 0, NULL},
+        {"auth-reads", "AUTH_READS", CONFIG_CHOICE, "open",
+         "token: GET and HEAD of the /articles routes need a token too; /health, /metrics "
+         "and /openapi.json stay open either way",
+         &st->auth_reads, 0, 0, auth_reads_choices},
     };
     static const config_program_t prog = {
         "articles-rest", VERSION, "The REST core of the articles platform: CRUD on articles "
                                   "over SQLite or PostgreSQL.",
         "[OPTIONS]", "Routes: GET /articles, POST /articles, GET|PUT|PATCH|DELETE "
                      "/articles/{id}, POST /articles/bulk, GET /health, GET /metrics, "
-                     "GET /openapi.json"};
+                     "GET /openapi.json.\nWith --api-tokens or --api-tokens-file, writes (and "
+                     "with --auth-reads token, reads of /articles) need Authorization: Bearer "
+                     "<token>;\n/health, /metrics and /openapi.json never do."};
     char err[256];
     size_t npos;
     int rc = config_parse(&prog, opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos,
@@ -95,6 +115,43 @@ static int parse_settings(settings_t *st, int argc, char **argv)
         exit(2);
     }
     return 0;
+}
+
+/* The token set of --api-tokens and --api-tokens-file, or NULL when
+ * neither names one (writes are open). Exits 2 with one line when either
+ * breaks the rules; the line names the item or line, never the token. */
+static auth_t *load_tokens(const settings_t *st)
+{
+    int from_list = st->api_tokens && *st->api_tokens;
+    int from_file = st->api_tokens_file && *st->api_tokens_file;
+    int reads = strcmp(st->auth_reads, "token") == 0;
+    char err[512];
+    if (!from_list && !from_file) {
+        if (!reads)
+            return NULL;
+        fprintf(stderr, "articles-rest: --auth-reads token needs tokens: set --api-tokens or "
+                        "--api-tokens-file\n");
+        exit(2);
+    }
+    auth_t *auth = auth_new();
+    if (!auth) {
+        fprintf(stderr, "articles-rest: out of memory\n");
+        exit(2);
+    }
+    if (from_list &&
+        auth_add_list(auth, st->api_tokens, "--api-tokens (API_TOKENS)", err, sizeof err) < 0) {
+        fprintf(stderr, "articles-rest: %s\n", err);
+        exit(2);
+    }
+    if (from_file && auth_add_file(auth, st->api_tokens_file, err, sizeof err) < 0) {
+        fprintf(stderr, "articles-rest: --api-tokens-file %s\n", err);
+        exit(2);
+    }
+    if (auth_count(auth) == 0) {
+        fprintf(stderr, "articles-rest: --api-tokens (API_TOKENS) holds no token\n");
+        exit(2);
+    }
+    return auth;
 }
 
 /* Blocks the shutdown signals in every thread, so that only sigwait() in
@@ -112,6 +169,7 @@ int main(int argc, char **argv)
 {
     settings_t st = {0};
     parse_settings(&st, argc, argv);
+    auth_t *auth = load_tokens(&st);
     if (log_init("articles-rest", st.log_format, st.log_level) < 0) {
         fprintf(stderr, "articles-rest: bad --log-format or --log-level\n");
         return 2;
@@ -160,6 +218,8 @@ int main(int argc, char **argv)
         .max_body_bytes = st.max_body_bytes,
         .limits = {st.max_title, st.max_author, st.max_content},
         .writer = writer,
+        .auth = auth,
+        .auth_reads = auth && strcmp(st.auth_reads, "token") == 0,
     };
     api = api_new(&acfg, pool, reg);
     if (!api) {
@@ -183,6 +243,11 @@ int main(int argc, char **argv)
     log_info("listening on http://%s:%d with %d threads, database %s", st.host,
              http_server_port(server), threads,
              strncmp(st.database_url, "sqlite:", 7) == 0 ? st.database_url : "postgresql");
+    if (auth)
+        log_info("%zu bearer token%s configured: writes%s need one", auth_count(auth),
+                 auth_count(auth) == 1 ? "" : "s", acfg.auth_reads ? " and reads" : "");
+    else
+        log_info("no bearer tokens configured: writes are open to every client");
     int sig = 0;
     sigwait(&set, &sig);
     log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -200,6 +265,7 @@ fail:
     api_free(api);
     store_pool_free(pool);
     metrics_free(reg);
+    auth_free(auth);
     if (status == 0)
         log_info("stopped");
     return status;

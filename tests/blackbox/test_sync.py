@@ -332,3 +332,17 @@ def test_rest_refusals_are_dead_lettered_and_the_rest_applied(server_factory, tm
     assert all(l["reason"] == "http_422" and "title" in l["detail"] for l in letters), letters[0]
     assert all(json.loads(json.dumps(l["item"]))["op"] == "upsert" for l in letters)
     assert len(rest_articles(rest)) == 1875
+
+
+def test_sends_its_token_to_a_rest_core_that_wants_one(server_factory, tmp_path):
+    token = "sync-token-" + uuid.uuid4().hex
+    rest = server_factory.start(env={"API_TOKENS": token})
+    source = Source("sqlite", tmp_path)
+    source.insert([(1, "a", "b", None)])
+    assert sync("init", source=source).returncode == 0
+    r = sync("run", "--once", source=source, rest=rest, cwd=tmp_path)
+    assert r.returncode == 1 and "REST_API_TOKEN" in r.stderr, r.stderr[-2000:]
+    assert token not in r.stderr
+    r = sync("run", "--once", source=source, rest=rest, cwd=tmp_path, env={"REST_API_TOKEN": token})
+    assert r.returncode == 0 and "applied: 1" in r.stdout, r.stdout + r.stderr[-2000:]
+    assert sync("verify", source=source, rest=rest).returncode == 0

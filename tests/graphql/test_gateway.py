@@ -218,3 +218,29 @@ def test_trace_id_reaches_the_rest_core(rest, tmp_path_factory):
         assert "upstream_breaker_state 0" in text
     finally:
         assert gw.stop() == 0
+
+
+def test_authorization_passes_through_to_the_rest_core(tmp_path_factory):
+    """With a REST core that wants a token for writes, a mutation works with the client's
+    Authorization header and is refused (UNAUTHENTICATED) without it; reads stay open."""
+    import secrets
+    token = "gql-" + secrets.token_hex(16)
+    port = free_port()
+    work = tmp_path_factory.mktemp("rest-auth")
+    cmd = [str(bin_dir() / "articles-rest"), "--port", str(port), "--database-url",
+           f"sqlite:{work}/a.db", "--api-tokens", token]
+    rest = Process("articles-rest", cmd, work, port)
+    assert rest.start(rest_ready) is None
+    gw = start_gateway(tmp_path_factory, port)
+    try:
+        m = 'mutation { createArticle(input: {title: "t"}) { id title } }'
+        status, body, _ = gql(gw, m)
+        assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", body
+        assert token not in json.dumps(body)
+        status, body, _ = gql(gw, m, headers={"Authorization": f"Bearer {token}"})
+        assert body == {"data": {"createArticle": {"id": "1", "title": "t"}}}, body
+        status, body, _ = gql(gw, '{ getArticle(id: "1") { title } }')
+        assert body == {"data": {"getArticle": {"title": "t"}}}, body
+    finally:
+        assert gw.stop() == 0
+        assert rest.stop() == 0
