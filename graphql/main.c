@@ -46,8 +46,6 @@ typedef struct settings {
 } settings_t;
 
 static const char *const on_off[] = {"on", "off", NULL};
-static const char *const log_formats[] = {"text", "json", NULL};
-static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 
 #define OPT_INT(flag, env, def, help, field, min, max) \
     {flag, env, CONFIG_INT, def, help, &st->field, min, max, NULL}
@@ -87,11 +85,7 @@ static void parse_settings(settings_t *st, int argc, char **argv)
         OPT_INT("threads", "THREADS", "0",
                 "worker threads (0: two per core; a query waiting for the REST core holds none)",
                 threads, 0, 1024),
-        {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,
-         "log lines as text or JSON; when unset, text on a terminal and json otherwise",
-         &st->log_format, 0, 0, log_formats},
-        {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",
-         &st->log_level, 0, 0, log_levels},
+        CONFIG_LOG_OPTIONS(&st->log_format, &st->log_level),
     };
     static const config_program_t prog = {
         "articles-graphql", VERSION,

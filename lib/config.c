@@ -8,6 +8,9 @@
 
 #include "num.h"
 
+const char *const config_log_formats[] = {"text", "json", NULL};
+const char *const config_log_levels[] = {"debug", "info", "warn", "error", NULL};
+
 static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
 {
     snprintf(err, errlen, fmt, a, b);

@@ -41,6 +41,18 @@ enum {
     CONFIG_EINVAL = -1, /* err says what is wrong: exit 2 */
 };
 
+/* The logging options every program has, the same everywhere: dests are
+ * const char ** (--log-format: text or json, unset meaning text on a
+ * terminal and json otherwise; --log-level: debug, info, warn or error). */
+extern const char *const config_log_formats[];
+extern const char *const config_log_levels[];
+#define CONFIG_LOG_OPTIONS(format_dest, level_dest)                                               \
+    {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,                                            \
+     "log lines as text or JSON; when unset, text on a terminal and json otherwise",            \
+     (format_dest), 0, 0, config_log_formats},                                                  \
+    {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",          \
+     (level_dest), 0, 0, config_log_levels}
+
 /* Parses argv against opts. Arguments that are not options are collected
  * in order into positional[0..*npositional) (at most max_positional; more
  * is an error), so a program with commands can read them. err receives one

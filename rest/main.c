@@ -40,9 +40,7 @@ typedef struct settings {
     const char *auth_reads;
 } settings_t;
 
-static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const auth_reads_choices[] = {"open", "token", NULL};
-static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 
 #define OPT_INT(flag, env, def, help, field, min, max) \
     {flag, env, CONFIG_INT, def, help, &st->field, min, max, NULL}
@@ -75,11 +73,7 @@ static int parse_settings(settings_t *st, int argc, char **argv)
         OPT_INT("threads", "THREADS", "0",
                 "worker threads, each with its own database connection (0: one per core)",
                 threads, 0, 1024),
-        {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,
-         "log lines as text or JSON; when unset, text on a terminal and json otherwise",
-         &st->log_format, 0, 0, log_formats},
-        {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",
-         &st->log_level, 0, 0, log_levels},
+        CONFIG_LOG_OPTIONS(&st->log_format, &st->log_level),
         {"api-tokens", "API_TOKENS", CONFIG_STRING, NULL,
          "comma-separated bearer tokens, 16 to 256 bytes of visible ASCII each; with any "
          "(here or in --api-tokens-file) every write needs Authorization: Bearer <token>; "

@@ -48,8 +48,6 @@ typedef struct settings {
 } settings_t;
 
 static const char *const transports[] = {"auto", "direct", "kafka", NULL};
-static const char *const log_formats[] = {"text", "json", NULL};
-static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const commands[] = {"init", "produce", "consume", "run", "verify", "status",
                                        NULL};
 
@@ -120,11 +118,7 @@ static void parse_settings(settings_t *st, int argc, char **argv)
                 600000),
         OPT_INT("max-differences", "SYNC_MAX_DIFFERENCES", "100",
                 "verify: differences printed (all are counted)", max_differences, 0, 100000000),
-        {"log-format", "LOG_FORMAT", CONFIG_CHOICE, NULL,
-         "log lines as text or JSON; when unset, text on a terminal and json otherwise",
-         &st->log_format, 0, 0, log_formats},
-        {"log-level", "LOG_LEVEL", CONFIG_CHOICE, "info", "least important level logged",
-         &st->log_level, 0, 0, log_levels},
+        CONFIG_LOG_OPTIONS(&st->log_format, &st->log_level),
     };
     static const config_program_t prog = {
         "articles-sync", VERSION,

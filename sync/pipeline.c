@@ -118,9 +118,14 @@ void pipeline_dead_letter(pipeline_t *p, int64_t seq, int64_t id, const char *re
 
 /* ---- the direct transport ------------------------------------------------ */
 
-/* Applies the items, waiting out the REST core's absences. Returns 0,
- * PIPELINE_ESTOPPED or PIPELINE_EFATAL. */
-int pipeline_apply(pipeline_t *p, applier_item_t *items, size_t n)
+static int sleep_between(void *ud, long ms)
+{
+    pipeline_t *p = ud;
+    return pipeline_sleep(p->stop, ms) ? 0 : PIPELINE_ESTOPPED;
+}
+
+int pipeline_apply(pipeline_t *p, applier_item_t *items, size_t n, pipeline_wait_fn wait,
+                   void *ud)
 {
     long wait_ms = 100;
     bool warned = false;
@@ -137,8 +142,8 @@ int pipeline_apply(pipeline_t *p, applier_item_t *items, size_t n)
         if (!warned)
             log_warn("the REST core is unavailable (%s); retrying until it answers", err);
         warned = true;
-        if (!pipeline_sleep(p->stop, wait_ms))
-            return PIPELINE_ESTOPPED;
+        if ((rc = wait ? wait(ud, wait_ms) : sleep_between(p, wait_ms)) != 0)
+            return rc;
         wait_ms = wait_ms * 2 > RETRY_CAP_MS ? RETRY_CAP_MS : wait_ms * 2;
     }
     if (warned)
@@ -153,7 +158,7 @@ static int apply_batch(pipeline_t *p, capture_batch_t *b)
     for (size_t i = 0; i < b->nrejects; i++)
         pipeline_dead_letter(p, b->rejects[i].seq, b->rejects[i].id, b->rejects[i].reason,
                              b->rejects[i].detail, NULL, 0);
-    int rc = pipeline_apply(p, b->items, b->n);
+    int rc = pipeline_apply(p, b->items, b->n, NULL, NULL);
     if (rc < 0)
         return rc;
     int64_t applied = 0;

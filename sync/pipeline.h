@@ -99,8 +99,12 @@ double pipeline_unix_now(void);
 int pipeline_load_checkpoint(pipeline_t *p, int64_t *seq);
 /* Stores seq as the checkpoint and compacts the change log now and then. */
 int pipeline_store_checkpoint(pipeline_t *p, int64_t seq, int64_t *since_compact);
-/* applier_apply until the REST core answered, however long it takes. */
-int pipeline_apply(pipeline_t *p, applier_item_t *items, size_t n);
+/* applier_apply until the REST core answered, however long it takes.
+ * Between tries wait(ud, ms) waits (NULL: sleep, ending early on stop);
+ * it returns 0 to try again, or what pipeline_apply should return. */
+typedef int (*pipeline_wait_fn)(void *ud, long ms);
+int pipeline_apply(pipeline_t *p, applier_item_t *items, size_t n, pipeline_wait_fn wait,
+                   void *ud);
 /* Counts a dead letter; pipeline_dead_letter also logs it and writes it
  * to the dead-letter file. */
 void pipeline_count_dead(pipeline_t *p, const char *reason);

@@ -26,7 +26,6 @@ static const char *const consumer_props[] = {"queued.max.messages.kbytes=2048",
                                              "max.partition.fetch.bytes=1048576"};
 #define NPROPS(a) (sizeof a / sizeof a[0])
 #define FLUSH_TIMEOUT_MS 60000
-#define RETRY_CAP_MS 5000
 
 static void dlq_topic(const pipeline_t *p, char *out, size_t len)
 {
@@ -280,46 +279,33 @@ static int decode_batch(consuming_t *cs, const kafka_message_t *msgs, size_t n,
     return json->failed ? PIPELINE_EFATAL : 0;
 }
 
-/* Applies the items; while the REST core is unavailable the partitions are
- * paused and the group is still served. Returns 0, 1 when the partitions
- * were taken away meanwhile (drop the batch), or PIPELINE_E*. */
+/* Waiting for the REST core, the partitions are paused and the group is
+ * still served. Returns 0, or 1 when the partitions were taken away
+ * meanwhile (the batch is dropped: their new owner applies it). */
+static int paused_wait(void *ud, long ms)
+{
+    consuming_t *cs = ud;
+    if (!kafka_paused(cs->kc))
+        kafka_pause(cs->kc);
+    double until = pipeline_unix_now() + (double)ms / 1000.0;
+    while (pipeline_unix_now() < until && !atomic_load(cs->p->stop)) {
+        kafka_message_t *none = NULL;
+        size_t k = 0;
+        kafka_consume_batch(cs->kc, 1, 50, &none, &k); /* paused: nothing comes */
+        kafka_messages_free(none, k);
+    }
+    if (atomic_load(cs->p->stop))
+        return PIPELINE_ESTOPPED;
+    return cs->revoked ? 1 : 0;
+}
+
 static int apply_consumed(consuming_t *cs, applier_item_t *items, size_t n)
 {
-    pipeline_t *p = cs->p;
-    long wait_ms = 100;
     cs->revoked = false;
-    for (;;) {
-        char err[256] = "";
-        int rc = applier_apply(&p->apply, items, n, err, sizeof err);
-        if (rc == 0)
-            break;
-        if (rc != APPLIER_EUNAVAILABLE) {
-            snprintf(p->err, sizeof p->err, "%s", err);
-            return PIPELINE_EFATAL;
-        }
-        metric_inc(p->metrics->unavailable, NULL, 1);
-        if (!kafka_paused(cs->kc)) {
-            log_warn("the REST core is unavailable (%s); pausing the partitions", err);
-            kafka_pause(cs->kc);
-        }
-        double until = pipeline_unix_now() + (double)wait_ms / 1000.0;
-        while (pipeline_unix_now() < until && !atomic_load(p->stop)) {
-            kafka_message_t *none = NULL;
-            size_t k = 0;
-            kafka_consume_batch(cs->kc, 1, 50, &none, &k); /* paused: serves the group */
-            kafka_messages_free(none, k);
-        }
-        if (atomic_load(p->stop))
-            return PIPELINE_ESTOPPED;
-        if (cs->revoked)
-            return 1;
-        wait_ms = wait_ms * 2 > RETRY_CAP_MS ? RETRY_CAP_MS : wait_ms * 2;
-    }
-    if (kafka_paused(cs->kc)) {
-        log_info("the REST core answers again; resuming the partitions");
+    int rc = pipeline_apply(cs->p, items, n, paused_wait, cs);
+    if (kafka_paused(cs->kc))
         kafka_resume(cs->kc);
-    }
-    return 0;
+    return rc;
 }
 
 static int consume_batch(consuming_t *cs, kafka_message_t *msgs, size_t n)
