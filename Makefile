@@ -73,7 +73,7 @@ help:
 	@echo "make            build bin/articles-rest (and the other programs)"
 	@echo "make run        build and run the system on its embedded default (SQLite)"
 	@echo "make test       install what is missing, build, run every test (also under ASan/UBSan)"
-	@echo "make bench      run the benchmarks in bench/ (wrk, nginx baseline)"
+	@echo "make bench      run the benchmarks in bench/ (servers with wrk and an nginx baseline; the sync daemon)"
 	@echo "make fuzz       run every libFuzzer target for FUZZ_SECONDS (60) each"
 	@echo "make SAN=1      build with AddressSanitizer and UndefinedBehaviorSanitizer into build/san/"
 	@echo "make clean      remove build/ and bin/"
@@ -162,6 +162,7 @@ blackbox: $(PROGRAMS)
 # A one-second run of each benchmark: it must work, whatever the figures.
 bench-smoke: all
 	BENCH_DURATION=1 ARTICLES_BIN=$(BIN) sh bench/run.sh
+	BENCH_SYNC_ROWS=2000 BENCH_SYNC_SECONDS=3 ARTICLES_BIN=$(BIN) sh bench/sync.sh
 
 # The Prometheus configuration, its rules and the rules' unit tests.
 check-prometheus:
@@ -182,6 +183,7 @@ test: deps
 
 bench: all
 	sh bench/run.sh
+	sh bench/sync.sh
 
 clean:
 	rm -rf build bin
