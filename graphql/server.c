@@ -24,6 +24,7 @@ struct gateway {
     metric_t *duration;   /* http_request_duration_seconds{method,route,status} */
     metric_t *operations; /* graphql_operations_total{type,name} */
     metric_t *errors;     /* graphql_errors_total{code} */
+    metric_t *op_duration; /* graphql_operation_duration_seconds{type,name} */
 };
 
 /* One request on its way through the server. A GraphQL query that needs
@@ -397,6 +398,7 @@ static void finish(exchange_t *x)
          * bounds them. */
         const char *op_labels[] = {x->op_type, x->op_name ? x->op_name : "anonymous"};
         metric_inc(g->operations, op_labels, 1);
+        metric_observe(g->op_duration, op_labels, seconds);
     }
     char trace[TRACE_ID_SIZE];
     bool traced = trace_id_of(x->traceparent, trace);
@@ -459,7 +461,11 @@ gateway_t *gateway_new(const gateway_config_t *cfg, const gql_schema_t *schema,
     g->errors = metrics_counter(reg, "graphql_errors_total",
                                 "GraphQL responses with errors, by the first error's code.", 1,
                                 err_labels);
-    if (!g->requests || !g->duration || !g->operations || !g->errors) {
+    g->op_duration = metrics_histogram(reg, "graphql_operation_duration_seconds",
+                                       "Time to answer a GraphQL operation, by type and name.", 2,
+                                       op_labels, metrics_latency_buckets,
+                                       metrics_latency_buckets_len);
+    if (!g->requests || !g->duration || !g->operations || !g->errors || !g->op_duration) {
         free(g);
         return NULL;
     }

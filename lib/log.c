@@ -80,24 +80,45 @@ static void end_line(buf_t *b)
     buf_free(b);
 }
 
-void log_msg(log_level_t level, const char *fmt, ...)
+static void vlog(log_level_t level, const char *trace_id, const char *fmt, va_list ap)
 {
-    if (!log_enabled(level))
-        return;
     buf_t msg = {0}, line = {0};
-    va_list ap;
-    va_start(ap, fmt);
     buf_vprintf(&msg, fmt, ap);
-    va_end(ap);
     begin_line(&line, level);
     if (logger.json) {
         buf_puts(&line, ",\"message\":");
         buf_put_json_string(&line, msg.data ? msg.data : "", msg.len);
+        if (trace_id) {
+            buf_puts(&line, ",\"trace_id\":");
+            buf_put_json_string(&line, trace_id, strlen(trace_id));
+        }
     } else {
         buf_append(&line, msg.data, msg.len);
+        if (trace_id)
+            buf_printf(&line, " trace_id=%s", trace_id);
     }
     buf_free(&msg);
     end_line(&line);
+}
+
+void log_msg(log_level_t level, const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void log_traced(log_level_t level, const char *trace_id, const char *fmt, ...)
+{
+    if (!log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, trace_id, fmt, ap);
+    va_end(ap);
 }
 
 void log_request(const char *method, const char *route, const char *path, int status,

@@ -13,6 +13,10 @@ typedef enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_leve
 int log_init(const char *program, const char *format, const char *level);
 int log_enabled(log_level_t level);
 void log_msg(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* log_msg with the trace id of the work it speaks of (NULL: none), so that
+ * one id can be followed through the logs of every program. */
+void log_traced(log_level_t level, const char *trace_id, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* One line for a served HTTP request. trace_id may be NULL. */
 void log_request(const char *method, const char *route, const char *path, int status,

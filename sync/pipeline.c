@@ -9,6 +9,7 @@
 #include "capture.h"
 #include "event.h"
 #include "log.h"
+#include "trace.h"
 
 /* Compact the change log once this many changes were done since the last
  * time: often enough to keep it small, rarely enough to cost nothing. */
@@ -175,7 +176,20 @@ static int apply_batch(pipeline_t *p, capture_batch_t *b)
     }
     metric_inc(p->metrics->applied, NULL, (double)applied);
     atomic_fetch_add(&p->summary->applied, applied);
+    pipeline_log_batch(b->n ? b->items[0].traceparent : NULL, "applied", applied, b->nread,
+                       "change", b->last);
     return 0;
+}
+
+void pipeline_log_batch(const char *traceparent, const char *what, int64_t done, size_t of,
+                        const char *last_name, int64_t last)
+{
+    char trace[TRACE_ID_SIZE];
+    /* The REST core logs the same id for the bulk request: the first
+     * item's traceparent goes with it. */
+    log_traced(LOG_DEBUG, trace_id_of(traceparent, trace) ? trace : NULL,
+               "%s %lld of %zu, up to %s %lld", what, (long long)done, of, last_name,
+               (long long)last);
 }
 
 int pipeline_store_checkpoint(pipeline_t *p, int64_t seq, int64_t *since_compact)

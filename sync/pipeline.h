@@ -105,6 +105,9 @@ int pipeline_store_checkpoint(pipeline_t *p, int64_t seq, int64_t *since_compact
 typedef int (*pipeline_wait_fn)(void *ud, long ms);
 int pipeline_apply(pipeline_t *p, applier_item_t *items, size_t n, pipeline_wait_fn wait,
                    void *ud);
+/* Logs (debug) what happened to a batch, with its first change's trace id. */
+void pipeline_log_batch(const char *traceparent, const char *what, int64_t done, size_t of,
+                        const char *last_name, int64_t last);
 /* Counts a dead letter; pipeline_dead_letter also logs it and writes it
  * to the dead-letter file. */
 void pipeline_count_dead(pipeline_t *p, const char *reason);

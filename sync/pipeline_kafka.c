@@ -148,6 +148,8 @@ static int produce_batch(producing_t *pr, const capture_batch_t *b)
             return PIPELINE_EFATAL;
         }
     }
+    pipeline_log_batch(b->n ? b->items[0].traceparent : NULL, "published", (int64_t)b->n,
+                       b->nread, "change", b->last);
     if (remember(pr, b->last, b->n) < 0) {
         snprintf(pr->p->err, sizeof pr->p->err, "out of memory");
         return PIPELINE_EFATAL;
@@ -341,6 +343,8 @@ static int consume_batch(consuming_t *cs, kafka_message_t *msgs, size_t n)
         kafka_commit(cs->kc);
         metric_inc(p->metrics->applied, NULL, (double)applied);
         atomic_fetch_add(&p->summary->applied, applied);
+        pipeline_log_batch(nitems ? items[0].traceparent : NULL, "applied", applied, n,
+                           "offset", msgs[n - 1].offset);
     }
     if (rc == PIPELINE_EFATAL && !p->err[0])
         snprintf(p->err, sizeof p->err, "out of memory");

@@ -323,3 +323,52 @@ def _up(port):
             return r.status == 200
     except OSError:
         return False
+
+
+def json_lines(text):
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            pass
+    return out
+
+
+@pytest.mark.sqlite_only
+def test_one_trace_id_from_source_to_rest_core(broker, tmp_path):
+    """A change gets a trace id when it is read; the producer logs it, the Kafka record carries
+    it in its traceparent header, the consumer logs it and the REST core logs it for the bulk
+    request that applied the change."""
+    port = free_port()
+    work = tmp_path / "rest"
+    work.mkdir()
+    rest_log = work / "stderr.log"
+    with open(rest_log, "w") as err:
+        rest = subprocess.Popen([str(bin_dir() / "articles-rest"), "--port", str(port),
+                                 "--database-url", f"sqlite:{work}/a.db", "--log-format", "json"],
+                                stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        wait_for(lambda: _up(port), 30, "the REST core")
+        env = kenv(broker, REST_API_URL=f"http://127.0.0.1:{port}", LOG_LEVEL="debug")
+        source = Source("sqlite", tmp_path)
+        source.insert([(1, "traced", "c", None)])
+        assert sync("init", source=source).returncode == 0
+        p = ksync("produce", "--once", broker=broker, env=env, source=source, cwd=tmp_path)
+        assert p.returncode == 0, p.stderr[-2000:]
+        c = ksync("consume", "--once", broker=broker, env=env, cwd=tmp_path)
+        assert c.returncode == 0 and "applied: 1" in c.stdout, c.stderr[-2000:]
+        header = kcat("-b", broker, "-C", "-t", env["KAFKA_TOPIC"], "-o", "beginning", "-e", "-f", "%h\n")
+        tp = dict(kv.split("=", 1) for kv in header.strip().split(","))["traceparent"]
+        trace = tp.split("-")[1]
+        assert len(trace) == 32
+        assert any(l.get("trace_id") == trace and "published" in l["message"]
+                   for l in json_lines(p.stderr)), p.stderr[-2000:]
+        assert any(l.get("trace_id") == trace and "applied" in l["message"]
+                   for l in json_lines(c.stderr)), c.stderr[-2000:]
+        time.sleep(0.2)
+        assert any(l.get("trace_id") == trace and l.get("route") == "/articles/bulk"
+                   for l in json_lines(rest_log.read_text())), rest_log.read_text()[-2000:]
+    finally:
+        rest.send_signal(signal.SIGTERM)
+        rest.wait(15)

@@ -74,6 +74,7 @@ def test_health_and_metrics(gateway):
     text = raw.decode()
     assert status == 200
     assert 'graphql_operations_total{type="query",name="Named"}' in text
+    assert 'graphql_operation_duration_seconds_count{type="query",name="Named"}' in text
     assert "upstream_breaker_state 0" in text
     assert 'http_requests_total{method="POST",route="/graphql",status="200"}' in text
     if not shutil.which("promtool"):
