@@ -40,7 +40,7 @@ GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c grap
              graphql/request.c graphql/schema.c graphql/validate.c graphql/validate_rules.c \
              graphql/validate_values.c graphql/validate_overlap.c graphql/validate_util.c \
              graphql/values.c graphql/introspection.c graphql/execute.c graphql/resolvers.c \
-             graphql/server.c graphql/playground.c graphql/playground_assets.c
+             graphql/server.c graphql/cors.c graphql/playground.c graphql/playground_assets.c
 SYNC_SRCS := sync/source.c sync/source_sqlite.c sync/source_pg.c sync/event.c sync/changes.c \
              sync/applier.c sync/capture.c sync/pipeline.c sync/pipeline_kafka.c sync/kafka.c \
              sync/verify.c sync/report.c
@@ -55,7 +55,7 @@ SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
               test_gql_request test_gql_schema test_gql_validate test_gql_execute \
-              test_gql_resolvers test_sync_source test_sync_event test_sync_kafka test_auth
+              test_gql_resolvers test_gql_cors test_sync_source test_sync_event test_sync_kafka test_auth
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest $(BIN)/articles-graphql $(BIN)/articles-sync

@@ -37,6 +37,7 @@ typedef struct settings {
     int64_t max_list_items;
     const char *introspection;
     const char *playground;
+    const char *cors_origins;
     int64_t upstream_timeout_ms;
     int64_t connection_timeout;
     int64_t max_connections;
@@ -73,6 +74,10 @@ static void parse_settings(settings_t *st, int argc, char **argv)
                 max_list_items, 1, 10000000),
         {"introspection", "INTROSPECTION", CONFIG_CHOICE, "on", "answer __schema and __type",
          &st->introspection, 0, 0, on_off},
+        {"cors-origins", "CORS_ORIGINS", CONFIG_STRING, "",
+         "web origins whose pages may call /graphql from a browser, comma-separated "
+         "(https://app.example.com), or * for any; empty: none",
+         &st->cors_origins, 0, 0, NULL},
         {"playground", "PLAYGROUND", CONFIG_CHOICE, "on",
          "serve the GraphiQL playground to browsers on GET /graphql", &st->playground, 0, 0,
          on_off},
@@ -150,6 +155,11 @@ int main(int argc, char **argv)
                            .max_list_items = (size_t)st.max_list_items,
                            .introspection = strcmp(st.introspection, "on") == 0,
                            .playground = strcmp(st.playground, "on") == 0};
+    if (cors_parse(st.cors_origins, &gc.cors, err, sizeof err) < 0) {
+        fprintf(stderr, "articles-graphql: %s\n", err);
+        status = 2;
+        goto fail;
+    }
     if (!(gateway = gateway_new(&gc, schema, client, reg)))
         goto fail;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cors.h"
 #include "execute.h"
 #include "log.h"
 #include "parser.h"
@@ -336,13 +337,39 @@ static bool method_is(const http_request_t *req, const char *a, const char *b)
     return strcmp(req->method, a) == 0 || (b && strcmp(req->method, b) == 0);
 }
 
+/* CORS: an allowed Origin gets it back on every answer of /graphql; a
+ * preflight gets what a browser needs to send the real request. */
+static void cors_headers(exchange_t *x)
+{
+    const char *origin = http_request_header(x->req, "Origin");
+    if (!cors_allowed(&x->g->cfg.cors, origin))
+        return;
+    http_response_header(x->res, "Access-Control-Allow-Origin", origin);
+    http_response_header(x->res, "Vary", "Origin");
+}
+
+static void preflight(exchange_t *x)
+{
+    const char *origin = http_request_header(x->req, "Origin");
+    x->res->status = 204;
+    http_response_header(x->res, "Allow", "GET, POST, OPTIONS");
+    if (!cors_allowed(&x->g->cfg.cors, origin))
+        return; /* no Access-Control-* headers: the browser refuses */
+    http_response_header(x->res, "Access-Control-Allow-Methods", "GET, POST");
+    http_response_header(x->res, "Access-Control-Allow-Headers",
+                         "Content-Type, Accept, Authorization, traceparent");
+    http_response_header(x->res, "Access-Control-Max-Age", "600");
+}
+
 static void dispatch(exchange_t *x, int route)
 {
     http_request_t *req = x->req;
     if (route == R_GRAPHQL) {
-        if (!method_is(req, "GET", "POST") && !method_is(req, "HEAD", NULL)) {
+        if (method_is(req, "OPTIONS", NULL)) {
+            preflight(x);
+        } else if (!method_is(req, "GET", "POST") && !method_is(req, "HEAD", NULL)) {
             request_error(x, 405, "use GET for queries or POST");
-            http_response_header(x->res, "Allow", "GET, POST");
+            http_response_header(x->res, "Allow", "GET, POST, OPTIONS");
         } else if (req->reject_status) {
             request_error(x, 413, "the request body is larger than --max-body-bytes");
         } else if (playground_request(x)) {
@@ -387,6 +414,9 @@ static void finish(exchange_t *x)
         http_response_free(res);
         request_error(x, 500, "out of memory");
     }
+    /* Here, not in dispatch: a suspended query answers with a new response. */
+    if (strcmp(x->route, "/graphql") == 0)
+        cors_headers(x);
     double seconds = http_now() - req->start;
     char code[8];
     snprintf(code, sizeof code, "%d", res->status);

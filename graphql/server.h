@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "http_client.h"
+#include "cors.h"
 #include "http_server.h"
 #include "metrics.h"
 #include "schema.h"
@@ -23,6 +24,7 @@ typedef struct gateway_config {
     size_t max_list_items;     /* longest list a field may answer */
     bool introspection;        /* __schema and __type allowed */
     bool playground;           /* a browser's GET on /graphql gets GraphiQL */
+    cors_t cors;               /* origins whose pages may call /graphql */
 } gateway_config_t;
 
 typedef struct gateway gateway_t;

@@ -2,6 +2,7 @@
 the REST core stopped and started again mid-test, one trace id in both programs' logs, and the
 upstream metrics."""
 import json
+import subprocess
 import os
 import re
 import time
@@ -244,3 +245,52 @@ def test_authorization_passes_through_to_the_rest_core(tmp_path_factory):
     finally:
         assert gw.stop() == 0
         assert rest.stop() == 0
+
+
+def raw_request(port, method, path, headers, body=None):
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body=body, headers=headers)
+    r = conn.getresponse()
+    data = r.read()
+    conn.close()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def test_cors(rest, tmp_path_factory):
+    ok = "https://app.example.com"
+    gw = start_gateway(tmp_path_factory, rest.port, "--cors-origins", f"{ok}, http://localhost:3000")
+    try:
+        q = json.dumps({"query": '{ getArticle(id: "1") { id } }'})
+        # An allowed origin's request (answered after the REST call) carries the headers.
+        status, h, body = raw_request(gw.port, "POST", "/graphql",
+                                      {"Origin": ok, "Content-Type": "application/json"}, q)
+        assert status == 200 and json.loads(body)["data"]["getArticle"] == {"id": "1"}
+        assert h.get("access-control-allow-origin") == ok and "Origin" in h.get("vary", "")
+        # Preflight of an allowed origin.
+        status, h, _ = raw_request(gw.port, "OPTIONS", "/graphql",
+                                   {"Origin": ok, "Access-Control-Request-Method": "POST",
+                                    "Access-Control-Request-Headers": "content-type, authorization"})
+        assert status == 204, status
+        assert h["access-control-allow-origin"] == ok
+        assert "POST" in h["access-control-allow-methods"]
+        assert "Authorization" in h["access-control-allow-headers"]
+        assert int(h["access-control-max-age"]) > 0
+        # Another origin gets no CORS headers, so its browser refuses the answer.
+        for method, body in (("POST", q), ("OPTIONS", None)):
+            status, h, _ = raw_request(gw.port, method, "/graphql",
+                                       {"Origin": "https://evil.example", "Content-Type": "application/json",
+                                        "Access-Control-Request-Method": "POST"}, body)
+            assert not any(k.startswith("access-control-") for k in h), h
+    finally:
+        assert gw.stop() == 0
+    # Without the flag no origin is allowed; a malformed origin is refused at start.
+    gw = start_gateway(tmp_path_factory, rest.port)
+    try:
+        status, h, _ = raw_request(gw.port, "OPTIONS", "/graphql", {"Origin": ok})
+        assert status == 204 and "access-control-allow-origin" not in h
+    finally:
+        assert gw.stop() == 0
+    r = subprocess.run([str(bin_dir() / "articles-graphql"), "--cors-origins", "app.example.com"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "--cors-origins" in r.stderr and len(r.stderr.strip().splitlines()) == 1
