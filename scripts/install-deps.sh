@@ -7,7 +7,7 @@ set -eu
 
 BUILD="build-essential pkg-config python3 python3-yaml libmicrohttpd-dev libcjson-dev
 libsqlite3-dev libpq-dev libcurl4-openssl-dev librdkafka-dev"
-TEST="chromium clang libclang-rt-14-dev curl kcat sqlite3 default-jre-headless maven libcmocka-dev postgresql postgresql-client prometheus wrk nginx-light python3-pip valgrind"
+TEST="chromium clang libclang-rt-14-dev curl kcat sqlite3 default-jre-headless maven libcmocka-dev postgresql postgresql-client prometheus prometheus-pushgateway wrk nginx-light python3-pip valgrind"
 PACKAGES="$BUILD"
 [ "${1:-}" = build ] || PACKAGES="$BUILD $TEST"
 
@@ -44,10 +44,12 @@ fi
 
 [ "${1:-}" = build ] && exit 0
 
-# The Debian prometheus package starts a server; the tests start their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    systemctl stop prometheus 2>/dev/null || true
-fi
+# Debian's prometheus packages start servers; the tests start their own.
+for unit in prometheus prometheus-pushgateway; do
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$unit" 2>/dev/null; then
+        systemctl stop "$unit" 2>/dev/null || true
+    fi
+done
 
 if ! python3 -c 'import pytest, jsonschema, openapi_spec_validator' 2>/dev/null; then
     echo "install-deps: installing Python modules for the tests"

@@ -84,9 +84,11 @@ int report_push(const char *url, metrics_registry_t *reg, char *err, size_t errl
     int rc = body.failed ? -1 : 0;
     if (rc == 0) {
         http_client_run(c, &call, 1);
-        if (call.err || call.status / 100 != 2) {
-            snprintf(err, errlen, "the Pushgateway at %s answered %s", url,
-                     call.err ? call.error : "with an error status");
+        if (call.err) {
+            snprintf(err, errlen, "cannot push to the Pushgateway at %s: %s", url, call.error);
+            rc = -1;
+        } else if (call.status / 100 != 2) {
+            snprintf(err, errlen, "the Pushgateway at %s answered %d", url, call.status);
             rc = -1;
         }
     }
