@@ -124,8 +124,12 @@ int config_parse(const config_program_t *prog, const config_option_t *opts, size
         const char *eq = strchr(name, '=');
         size_t len = eq ? (size_t)(eq - name) : strlen(name);
         const config_option_t *o = find_flag(opts, nopts, name, len);
-        if (!o)
-            return fail(err, errlen, "unknown option '%.64s'%s (see --help)", arg, "");
+        if (!o) {
+            /* The name only: a mistyped "--api-token=SECRET" must not print the secret. */
+            snprintf(err, errlen, "unknown option '--%.*s' (see --help)", (int)(len > 64 ? 64 : len),
+                     name);
+            return CONFIG_EINVAL;
+        }
         const char *value = eq ? eq + 1 : NULL;
         if (!value && o->type == CONFIG_FLAG) {
             value = "true"; /* a flag takes no separate value: "--once" */

@@ -369,6 +369,16 @@ static void test_nothing_printed_on_success(void **state)
 
 #define T(f) cmocka_unit_test_setup(f, reset)
 
+/* An unknown option given with a value is named without it: the value may
+ * be a secret given to a mistyped flag. */
+static void test_unknown_option_hides_its_value(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(ARGV("--api-token=s3cr3t-value")), CONFIG_EINVAL);
+    assert_non_null(strstr(err, "--api-token"));
+    assert_null(strstr(err, "s3cr3t"));
+}
+
 /* A flag takes no value of its own: the next argument stays positional. */
 static void test_flags(void **state)
 {
@@ -411,6 +421,7 @@ int main(void)
         T(test_positional_maximum),
         T(test_double_dash),
         T(test_flags),
+        T(test_unknown_option_hides_its_value),
         T(test_help_lists_every_option),
         T(test_help_short_and_late),
         T(test_version),
