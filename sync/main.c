@@ -271,13 +271,6 @@ static void report_run(daemon_t *d, bool ok, double seconds)
         log_warn("%s", err);
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 enum { RUN_BOTH, RUN_PRODUCE, RUN_CONSUME };
 
 static const char *const run_names[] = {"run", "produce", "consume"};
@@ -299,7 +292,7 @@ static int open_for(daemon_t *d, int what, bool kafka)
     /* A broker that does not create topics on first use is common in
      * production; the events' topic and its dead letters must exist. */
     char dlq[256], err[256];
-    snprintf(dlq, sizeof dlq, "%s.dlq", d->st.topic);
+    pipeline_dlq_topic(d->st.topic, dlq, sizeof dlq);
     const char *topics[] = {d->st.topic, dlq};
     if (kafka_ensure_topics(d->st.brokers, topics, 2, (int)d->st.partitions, err, sizeof err) < 0) {
         log_error("%s", err);
@@ -377,9 +370,9 @@ static int cmd_run(daemon_t *d, int what)
     log_info("%s: %s%s%s", follow ? "following" : "catching up", run_names[what],
              kafka ? " through Kafka topic " : ", direct transport to ",
              kafka ? d->st.topic : d->st.rest_api_url);
-    double t0 = mono_now();
+    double t0 = http_now();
     rc = run_loop(&p, what, kafka);
-    double seconds = mono_now() - t0;
+    double seconds = http_now() - t0;
     if (dl)
         fclose(dl);
     report_stop(rs);

@@ -83,6 +83,8 @@ int pipeline_direct(pipeline_t *p);
 int pipeline_produce(pipeline_t *p);
 int pipeline_consume(pipeline_t *p);
 int pipeline_run_kafka(pipeline_t *p);
+/* The dead-letter topic of a topic: TOPIC.dlq. */
+void pipeline_dlq_topic(const char *topic, char *out, size_t len);
 
 /* Sleeps ms milliseconds, waking early when *stop is set. Returns false
  * when it was. */

@@ -30,9 +30,9 @@ static const char *const consumer_props[] = {"queued.max.messages.kbytes=8192",
 #define NPROPS(a) (sizeof a / sizeof a[0])
 #define FLUSH_TIMEOUT_MS 60000
 
-static void dlq_topic(const pipeline_t *p, char *out, size_t len)
+void pipeline_dlq_topic(const char *topic, char *out, size_t len)
 {
-    snprintf(out, len, "%s.dlq", p->topic);
+    snprintf(out, len, "%s.dlq", topic);
 }
 
 static int new_producer(pipeline_t *p, kafka_producer_t **out)
@@ -108,7 +108,7 @@ static int advance(producing_t *pr)
 static int reject_row(producing_t *pr, const capture_reject_t *r)
 {
     char topic[256], key[EVENT_KEY_LEN], err[256];
-    dlq_topic(pr->p, topic, sizeof topic);
+    pipeline_dlq_topic(pr->p->topic, topic, sizeof topic);
     size_t klen = event_key(r->id, key);
     buf_t v = {0};
     buf_printf(&v, "{\"seq\":%lld,\"id\":%lld,\"reason\":\"%s\",\"detail\":", (long long)r->seq,
@@ -394,7 +394,7 @@ static bool lag_zero(consuming_t *cs)
 int pipeline_consume(pipeline_t *p)
 {
     consuming_t cs = {.p = p};
-    dlq_topic(p, cs.dlq_topic, sizeof cs.dlq_topic);
+    pipeline_dlq_topic(p->topic, cs.dlq_topic, sizeof cs.dlq_topic);
     kafka_config_t kc = {.brokers = p->brokers, .topic = p->topic, .group = p->group,
                          .props = consumer_props, .nprops = NPROPS(consumer_props),
                          .on_revoke = on_revoke, .on_revoke_arg = &cs};
