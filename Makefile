@@ -19,6 +19,13 @@ else ifeq ($(SAN),1)
 O        := build/san
 BIN      := build/san/bin
 OPTFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+# Every report of every process the tests start goes to a file there, and
+# sanitizer-check fails on any: a leak or a bad access also counts in a
+# process whose exit status no test reads.
+SAN_LOGS := $(CURDIR)/$(O)/sanitizer-logs
+export ASAN_OPTIONS  := detect_leaks=1:log_path=$(SAN_LOGS)/asan
+export UBSAN_OPTIONS := print_stacktrace=1:log_path=$(SAN_LOGS)/ubsan
+SAN_SHOW := || { sh tests/check-sanitizer-logs.sh $(SAN_LOGS); exit 1; }
 else
 O        := build/release
 BIN      := bin
@@ -33,7 +40,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
 
 LIB_SRCS  := lib/buf.c lib/utf8.c lib/num.c lib/log.c lib/config.c lib/json.c lib/metrics.c \
              lib/http_server.c lib/problem.c lib/breaker.c lib/http_client.c \
-             lib/upstream_metrics.c lib/trace.c
+             lib/upstream_metrics.c lib/trace.c lib/ops.c
 REST_SRCS := rest/article.c rest/decode.c rest/query.c rest/api.c rest/auth.c rest/store.c \
              rest/store_sqlite.c rest/store_pg.c rest/writer.c
 GQL_SRCS  := graphql/arena.c graphql/ast.c graphql/lexer.c graphql/parser.c graphql/printer.c \
@@ -55,18 +62,18 @@ SYNC_OBJS := $(SYNC_SRCS:%.c=$(O)/%.o)
 UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics test_decode \
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
               test_gql_request test_gql_schema test_gql_validate test_gql_execute \
-              test_gql_resolvers test_gql_cors test_sync_source test_sync_event test_sync_kafka test_auth
+              test_gql_resolvers test_gql_cors test_sync_source test_sync_event test_sync_kafka test_auth test_ops
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest $(BIN)/articles-graphql $(BIN)/articles-sync
 
 FUZZ_TARGETS := fuzz_json fuzz_decode fuzz_config fuzz_http fuzz_gql_parse fuzz_gql_validate \
-                fuzz_event
+                fuzz_event fuzz_gql_lexer fuzz_sdl fuzz_route fuzz_dburl
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(O)/fuzzers/%)
 FUZZ_SECONDS ?= 60
 
 .PHONY: all help run test unit blackbox bench bench-smoke check-prometheus check-kafka fuzz \
-        fuzz-run fuzz-smoke clean deps
+        fuzz-run fuzz-smoke clean deps sanitizer-reset sanitizer-check
 all: $(PROGRAMS)
 
 help:
@@ -155,14 +162,27 @@ unit: $(UNIT_BINS)
 	python3 tests/unit/check_event_schema.py < $(O)/event-samples.jsonl
 
 blackbox: $(PROGRAMS)
-	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh
+	ARTICLES_BIN=$(BIN) sh tests/run-blackbox.sh $(SAN_SHOW)
 	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/graphql/diff.py tests/graphql/test_http.py \
-	    tests/graphql/test_gateway.py tests/graphql/test_playground.py
+	    tests/graphql/test_gateway.py tests/graphql/test_playground.py \
+	    tests/graphql/test_abuse.py tests/graphql/test_batch.py tests/graphql/test_ops_endpoints.py \
+	    $(SAN_SHOW)
+	ARTICLES_BIN=$(BIN) python3 -m pytest -q tests/catalogue $(SAN_SHOW)
+
+# With SAN=1: forget the reports of earlier runs; fail on any of this one.
+sanitizer-reset:
+	@test -n "$(SAN_LOGS)" || { echo "make SAN=1 $@"; exit 2; }
+	rm -rf $(SAN_LOGS) && mkdir -p $(SAN_LOGS)
+
+sanitizer-check:
+	@test -n "$(SAN_LOGS)" || { echo "make SAN=1 $@"; exit 2; }
+	sh tests/check-sanitizer-logs.sh $(SAN_LOGS)
 
 # A one-second run of each benchmark: it must work, whatever the figures.
 bench-smoke: all
 	BENCH_DURATION=1 ARTICLES_BIN=$(BIN) sh bench/run.sh
 	BENCH_SYNC_ROWS=2000 BENCH_SYNC_SECONDS=3 ARTICLES_BIN=$(BIN) sh bench/sync.sh
+	BENCH_ABUSE_SECONDS=3 ARTICLES_BIN=$(BIN) python3 bench/abuse.py
 
 # The Prometheus configuration, its rules and the rules' unit tests.
 check-prometheus:
@@ -178,12 +198,13 @@ check-kafka:
 # The whole suite: release build, then the same again under the sanitizers.
 test: deps
 	$(MAKE) check-prometheus check-kafka all unit blackbox bench-smoke
-	$(MAKE) SAN=1 all unit blackbox
+	$(MAKE) SAN=1 sanitizer-reset all unit blackbox sanitizer-check
 	$(MAKE) fuzz-smoke
 
 bench: all
 	sh bench/run.sh
 	sh bench/sync.sh
+	ARTICLES_BIN=$(BIN) python3 bench/abuse.py
 
 clean:
 	rm -rf build bin

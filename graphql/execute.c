@@ -205,6 +205,27 @@ static int field_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, cons
     return rc < 0 ? rc : FAILED;
 }
 
+/* An error that is the server's fault: masked when the options ask for it
+ * (the detail goes to their internal_error callback instead). */
+static int internal_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+static int internal_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt,
+                          ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const char *msg = arena_vprintf(ex->arena, fmt, ap);
+    va_end(ap);
+    const char *code = NULL;
+    if (ex->opt->internal_error) {
+        ex->opt->internal_error(ex->opt->user_data, msg ? msg : "out of memory");
+        msg = GQL_INTERNAL_MESSAGE;
+        code = GQL_INTERNAL_CODE;
+    }
+    int rc = record_error(ex, msg, code, cf, NULL, p);
+    return rc < 0 ? rc : FAILED;
+}
+
 int gql_exec_error(gql_exec_t *ex, const char *code, const char *fmt, ...)
 {
     va_list ap;
@@ -616,16 +637,16 @@ static int serialize_scalar(gql_exec_t *ex, const cfield_t *cf, const gql_type_t
     double d = 0;
     if (strcmp(n, "Int") == 0) {
         if (!to_number(v, &d) || d != trunc(d) || !isfinite(d))
-            return field_error(ex, cf, p, "Int cannot represent non-integer value: %s",
+            return internal_error(ex, cf, p, "Int cannot represent non-integer value: %s",
                                inspected(ex, v));
         if (d > 2147483647.0 || d < -2147483648.0)
-            return field_error(ex, cf, p, "Int cannot represent non 32-bit signed integer value: %s",
+            return internal_error(ex, cf, p, "Int cannot represent non 32-bit signed integer value: %s",
                                inspected(ex, v));
         return buf_put_i64(out, (int64_t)d) < 0 ? GQL_ENOMEM : DONE;
     }
     if (strcmp(n, "Float") == 0) {
         if (!to_number(v, &d) || !isfinite(d))
-            return field_error(ex, cf, p, "Float cannot represent non numeric value: %s",
+            return internal_error(ex, cf, p, "Float cannot represent non numeric value: %s",
                                inspected(ex, v));
         return gql_put_number(out, d) < 0 ? GQL_ENOMEM : DONE;
     }
@@ -641,7 +662,7 @@ static int serialize_scalar(gql_exec_t *ex, const cfield_t *cf, const gql_type_t
             return buf_puts(out, cJSON_IsTrue(v) ? "\"true\"" : "\"false\"") < 0 ? GQL_ENOMEM
                                                                                  : DONE;
         if (!ok)
-            return field_error(ex, cf, p, "%s cannot represent value: %s", n, inspected(ex, v));
+            return internal_error(ex, cf, p, "%s cannot represent value: %s", n, inspected(ex, v));
         buf_putc(out, '"');
         gql_put_number(out, d);
         return buf_putc(out, '"') < 0 ? GQL_ENOMEM : DONE;
@@ -652,7 +673,7 @@ static int serialize_scalar(gql_exec_t *ex, const cfield_t *cf, const gql_type_t
         else if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
             d = v->valuedouble != 0;
         else
-            return field_error(ex, cf, p, "Boolean cannot represent a non boolean value: %s",
+            return internal_error(ex, cf, p, "Boolean cannot represent a non boolean value: %s",
                                inspected(ex, v));
         return buf_puts(out, d != 0 ? "true" : "false") < 0 ? GQL_ENOMEM : DONE;
     }
@@ -669,7 +690,7 @@ static int serialize_enum(gql_exec_t *ex, const cfield_t *cf, const gql_type_t *
                 return buf_put_json_string(out, v->valuestring, strlen(v->valuestring)) < 0
                            ? GQL_ENOMEM
                            : DONE;
-    return field_error(ex, cf, p, "Enum \"%s\" cannot represent value: %s", t->name,
+    return internal_error(ex, cf, p, "Enum \"%s\" cannot represent value: %s", t->name,
                        inspected(ex, v));
 }
 
@@ -718,7 +739,7 @@ static int resolve_abstract(gql_exec_t *ex, cfield_t *cf, const gql_type_t *t, c
     const cJSON *tn = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, "__typename") : NULL;
     const char *pn = cf->parent->name, *fn = cf->def->name;
     if (!cJSON_IsString(tn))
-        return field_error(ex, cf, p,
+        return internal_error(ex, cf, p,
                            "Abstract type \"%s\" must resolve to an Object type at runtime for "
                            "field \"%s.%s\". Either the \"%s\" type should provide a "
                            "\"resolveType\" function or each possible type should provide an "
@@ -727,15 +748,15 @@ static int resolve_abstract(gql_exec_t *ex, cfield_t *cf, const gql_type_t *t, c
     const char *name = tn->valuestring;
     const gql_type_t *o = gql_schema_type(ex->schema, name, strlen(name));
     if (!o || !o->referenced)
-        return field_error(ex, cf, p,
+        return internal_error(ex, cf, p,
                            "Abstract type \"%s\" was resolved to a type \"%s\" that does not "
                            "exist inside the schema.",
                            t->name, name);
     if (o->kind != GQL_TYPE_OBJECT)
-        return field_error(ex, cf, p, "Abstract type \"%s\" was resolved to a non-object type \"%s\".",
+        return internal_error(ex, cf, p, "Abstract type \"%s\" was resolved to a non-object type \"%s\".",
                            t->name, name);
     if (!gql_type_is_possible(t, o))
-        return field_error(ex, cf, p, "Runtime Object type \"%s\" is not a possible type for \"%s\".",
+        return internal_error(ex, cf, p, "Runtime Object type \"%s\" is not a possible type for \"%s\".",
                            name, t->name);
     *rt = o;
     return DONE;
@@ -745,7 +766,7 @@ static int complete_list(gql_exec_t *ex, cfield_t *cf, const gql_type_t *t, cons
                          const path_t *p, buf_t *out)
 {
     if (!cJSON_IsArray(v))
-        return field_error(ex, cf, p,
+        return internal_error(ex, cf, p,
                            "Expected Iterable, but did not find one for field \"%s.%s\".",
                            cf->parent->name, cf->def->name);
     size_t i = 0;
@@ -858,7 +879,7 @@ static int resolve(gql_exec_t *ex, const gql_type_t *parent, const cJSON *source
         cJSON_Delete(*owned);
         *owned = NULL;
         if (ex->nerrors == before) /* the resolver did not say why */
-            return field_error(ex, cf, p, "Resolver of %s.%s failed.", cf->parent->name,
+            return internal_error(ex, cf, p, "Resolver of %s.%s failed.", cf->parent->name,
                                cf->def->name);
         return ex->oom ? GQL_ENOMEM : FAILED;
     }

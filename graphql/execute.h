@@ -74,7 +74,15 @@ typedef struct gql_exec_options {
     void *user_data;                 /* passed to resolvers and prepare */
     size_t max_list_items;           /* longest list a field may return (0: 10000) */
     bool allow_introspection;        /* false: __schema and __type are errors */
+    /* Errors that are the server's fault, not the client's (a resolver's
+     * value that does not fit the schema, a resolver failing without
+     * saying why): when set, the client gets only INTERNAL_MESSAGE with
+     * the code INTERNAL_SERVER_ERROR, and this gets the detail (to log). */
+    void (*internal_error)(void *user_data, const char *detail);
 } gql_exec_options_t;
+
+#define GQL_INTERNAL_MESSAGE "Internal server error."
+#define GQL_INTERNAL_CODE "INTERNAL_SERVER_ERROR"
 
 /* The outcome, for the HTTP layer's status code and metrics. */
 typedef struct gql_exec_result {

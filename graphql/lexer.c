@@ -193,6 +193,25 @@ static int fail_char(gql_lexer_t *lx, uint32_t off, gql_error_t *err, const char
     return fail(lx, off, err, "%s: %s.", what, describe_char(lx, off, buf));
 }
 
+/* Moves the line bookkeeping from off (where it is right) over the valid text up to end, so
+ * that an error found there by looking ahead gets its line and column. */
+static void advance_position(gql_lexer_t *lx, uint32_t off, uint32_t end)
+{
+    while (off < end) {
+        unsigned char c = (unsigned char)lx->src[off];
+        if (c == '\n' || c == '\r') {
+            off += c == '\r' && at(lx, off + 1) == '\n' ? 2 : 1;
+            new_line(lx, off);
+        } else if (c >= 0x80) {
+            size_t n = utf8_sequence_length(lx->src + off, lx->len - off);
+            lx->line_adjust += utf16_excess(n);
+            off += (uint32_t)n;
+        } else {
+            off++;
+        }
+    }
+}
+
 /* "<what>: "<text>"." where text is what graphql-js's body.slice(off, off + units) shows:
  * up to `units` UTF-16 code units from off, cut at the end of the source. */
 static int fail_slice(gql_lexer_t *lx, uint32_t off, uint32_t units, gql_error_t *err,
@@ -203,8 +222,11 @@ static int fail_slice(gql_lexer_t *lx, uint32_t off, uint32_t units, gql_error_t
         size_t n = 1;
         if ((unsigned char)lx->src[end] >= 0x80) {
             n = utf8_sequence_length(lx->src + end, lx->len - end);
-            if (!n)
+            if (!n) {
+                /* Reported where the byte is, past what the slice went over. */
+                advance_position(lx, off, end);
                 return fail_utf8(lx, end, err);
+            }
         } else if (lx->src[end] == '\0') {
             break;
         }

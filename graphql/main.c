@@ -14,6 +14,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
+#include "ops.h"
 #include "schema.h"
 #include "server.h"
 #include "upstream_metrics.h"
@@ -34,16 +35,24 @@ typedef struct settings {
     int64_t max_depth;
     int64_t max_aliases;
     int64_t max_root_fields;
+    int64_t max_batch;
     int64_t max_list_items;
     const char *introspection;
     const char *playground;
     const char *cors_origins;
     int64_t upstream_timeout_ms;
     int64_t connection_timeout;
+    int64_t request_timeout;
+    int64_t max_per_client;
+    int64_t max_body_memory;
     int64_t max_connections;
     int64_t threads;
     const char *log_format;
     const char *log_level;
+    const char *metrics_token;
+    const char *metrics_token_file;
+    const char *metrics_host;
+    int64_t metrics_port;
 } settings_t;
 
 static const char *const on_off[] = {"on", "off", NULL};
@@ -66,6 +75,10 @@ static void parse_settings(settings_t *st, int argc, char **argv)
                 10000000),
         OPT_INT("max-depth", "MAX_DEPTH", "32", "deepest nesting of selections and values",
                 max_depth, 1, 1000),
+        OPT_INT("max-batch", "MAX_BATCH", "10",
+                "operations in one batched POST (a JSON array of requests); their aliases and "
+                "root fields count together against the limits (0: batches refused)",
+                max_batch, 0, 1000),
         OPT_INT("max-aliases", "MAX_ALIASES", "100", "aliased fields in a document", max_aliases,
                 1, 1000000),
         OPT_INT("max-root-fields", "MAX_ROOT_FIELDS", "50", "fields an operation selects at its root",
@@ -85,23 +98,40 @@ static void parse_settings(settings_t *st, int argc, char **argv)
                 "longest a call to the REST core may take", upstream_timeout_ms, 1, 600000),
         OPT_INT("connection-timeout", "CONNECTION_TIMEOUT", "30",
                 "seconds an idle connection is kept open", connection_timeout, 1, 86400),
+        HTTP_SERVER_LIMIT_OPTIONS(&st->request_timeout, &st->max_per_client,
+                                  &st->max_body_memory),
         OPT_INT("max-connections", "MAX_CONNECTIONS", "1024", "simultaneous client connections",
                 max_connections, 1, 1000000),
         OPT_INT("threads", "THREADS", "0",
                 "worker threads (0: two per core; a query waiting for the REST core holds none)",
                 threads, 0, 1024),
         CONFIG_LOG_OPTIONS(&st->log_format, &st->log_level),
+        OPS_TOKEN_OPTIONS(&st->metrics_token, &st->metrics_token_file),
+        OPS_LISTEN_OPTIONS(&st->metrics_host, &st->metrics_port),
     };
     static const config_program_t prog = {
         "articles-graphql", VERSION,
         "The GraphQL server of the articles platform; every field resolves through the REST core.",
-        "[OPTIONS]", "Routes: POST|GET /graphql, GET /health, GET /metrics"};
+        "[OPTIONS]",
+        "Routes: POST|GET /graphql, GET /health, GET /metrics.\nWith --metrics-token or "
+        "--metrics-token-file, /health and /metrics need Authorization: Bearer <token>;\nwith "
+        "--metrics-port they are served on that port only."};
     char err[256];
     size_t npos;
     int rc = config_parse(&prog, opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos,
                           err, sizeof err);
     if (rc == CONFIG_EXIT)
         exit(0);
+    char uerr[200];
+    if (rc == 0 && http_client_check_url(st->rest_api_url, uerr, sizeof uerr) < 0) {
+        snprintf(err, sizeof err, "--rest-api-url: %s", uerr);
+        rc = CONFIG_EINVAL;
+    }
+    if (rc == 0 && st->metrics_port != 0 && st->metrics_port == st->port) {
+        snprintf(err, sizeof err, "--metrics-port must differ from --port (0 serves /metrics "
+                                  "and /health on the main port)");
+        rc = CONFIG_EINVAL;
+    }
     if (rc < 0) {
         fprintf(stderr, "articles-graphql: %s\n", err);
         exit(2);
@@ -112,6 +142,13 @@ int main(int argc, char **argv)
 {
     settings_t st = {0};
     parse_settings(&st, argc, argv);
+    ops_token_t metrics_token;
+    char terr[512];
+    if (ops_token_load(&metrics_token, st.metrics_token, st.metrics_token_file, terr,
+                       sizeof terr) < 0) {
+        fprintf(stderr, "articles-graphql: %s\n", terr);
+        return 2;
+    }
     if (log_init("articles-graphql", st.log_format, st.log_level) < 0)
         return 2;
     sigset_t set;
@@ -128,6 +165,7 @@ int main(int argc, char **argv)
     upstream_metrics_t *upstream = NULL;
     gateway_t *gateway = NULL;
     http_server_t *server = NULL;
+    http_server_t *ops_server = NULL;
     metrics_registry_t *reg = metrics_new();
     gql_error_t gerr;
     if (!reg || metrics_add_process(reg) < 0 ||
@@ -152,9 +190,12 @@ int main(int argc, char **argv)
                            .max_depth = (unsigned)st.max_depth,
                            .max_aliases = (size_t)st.max_aliases,
                            .max_root_fields = (size_t)st.max_root_fields,
+                           .max_batch = (size_t)st.max_batch,
                            .max_list_items = (size_t)st.max_list_items,
                            .introspection = strcmp(st.introspection, "on") == 0,
-                           .playground = strcmp(st.playground, "on") == 0};
+                           .playground = strcmp(st.playground, "on") == 0,
+                           .metrics_token = &metrics_token,
+                           .ops_listener = st.metrics_port != 0};
     if (cors_parse(st.cors_origins, &gc.cors, err, sizeof err) < 0) {
         fprintf(stderr, "articles-graphql: %s\n", err);
         status = 2;
@@ -167,6 +208,9 @@ int main(int argc, char **argv)
     http_server_config_t hc = {.host = st.host, .port = (int)st.port, .threads = threads,
                                .max_connections = (int)st.max_connections,
                                .connection_timeout = (int)st.connection_timeout,
+                               .request_timeout = (int)st.request_timeout,
+                               .max_per_client = (int)st.max_per_client,
+                               .max_body_memory = (size_t)st.max_body_memory,
                                .max_body_bytes = (size_t)st.max_body_bytes,
                                .handler = gateway_handle, .user_data = gateway};
     if (http_server_start(&hc, &server, err, sizeof err) < 0) {
@@ -175,6 +219,24 @@ int main(int argc, char **argv)
     }
     log_info("listening on http://%s:%d with %d threads, REST core at %s", st.host,
              http_server_port(server), threads, st.rest_api_url);
+    if (gc.ops_listener) {
+        /* One thread: /health waits for the REST core's answer in it, and
+         * a scrape every few seconds needs no more. */
+        http_server_config_t oc = {.host = st.metrics_host, .port = (int)st.metrics_port,
+                                   .threads = 1, .max_connections = 64,
+                                   .connection_timeout = (int)st.connection_timeout,
+                                   .max_body_bytes = 1024, .handler = gateway_handle_ops,
+                                   .user_data = gateway};
+        if (http_server_start(&oc, &ops_server, err, sizeof err) < 0) {
+            log_error("cannot serve /metrics and /health on %s:%lld: %s", st.metrics_host,
+                      (long long)st.metrics_port, err);
+            goto fail;
+        }
+        log_info("/metrics and /health on http://%s:%d only", st.metrics_host,
+                 http_server_port(ops_server));
+    }
+    if (metrics_token.len)
+        log_info("a metrics token is configured: /metrics and /health need it");
     int sig = 0;
     sigwait(&set, &sig);
     log_info("received %s, finishing in-flight requests", sig == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -182,11 +244,15 @@ int main(int argc, char **argv)
 fail:
     if (server && http_server_drain(server, SHUTDOWN_GRACE_SECONDS) > 0)
         log_warn("stopping with requests unfinished");
+    if (ops_server && http_server_drain(ops_server, SHUTDOWN_GRACE_SECONDS) > 0)
+        log_warn("stopping with scrapes unfinished");
+    http_server_stop(ops_server);
     http_server_stop(server);
     gateway_free(gateway);
     http_client_free(client);
     gql_schema_free(schema);
     metrics_free(reg);
     upstream_metrics_free(upstream);
+    ops_token_clear(&metrics_token);
     return status;
 }

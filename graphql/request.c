@@ -129,7 +129,7 @@ static int from_object(cJSON *root, gql_http_request_t *out, gql_request_error_t
 }
 
 int gql_request_from_post(const char *content_type, const char *body, size_t len,
-                          gql_http_request_t *out, gql_request_error_t *err)
+                          size_t max_batch, gql_http_request_t *out, gql_request_error_t *err)
 {
     memset(out, 0, sizeof *out);
     if (check_content_type(content_type, err) < 0)
@@ -140,6 +140,19 @@ int gql_request_from_post(const char *content_type, const char *body, size_t len
         return refuse(err, 400, jerr.code == JSON_ENUL ? "strings must not contain \\u0000"
                                                        : jerr.message);
     out->json = root;
+    if (cJSON_IsArray(root)) {
+        size_t n = (size_t)cJSON_GetArraySize(root);
+        char msg[96];
+        if (max_batch == 0)
+            snprintf(msg, sizeof msg, "batched requests are off here (--max-batch 0)");
+        else if (n == 0 || n > max_batch)
+            snprintf(msg, sizeof msg, "a batch holds 1 to %zu operations (--max-batch)",
+                     max_batch);
+        else
+            return GQL_REQUEST_BATCH;
+        gql_request_free(out);
+        return refuse(err, 400, msg);
+    }
     if (from_object(root, out, err) < 0) {
         gql_request_free(out);
         return -1;
@@ -185,6 +198,13 @@ int gql_request_from_get(const char *query, const char *operation_name, const ch
         return -1;
     }
     return 0;
+}
+
+int gql_request_batch_item(const gql_http_request_t *batch, size_t i, gql_http_request_t *out,
+                           gql_request_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    return from_object(cJSON_GetArrayItem(batch->json, (int)i), out, err);
 }
 
 void gql_request_free(gql_http_request_t *r)

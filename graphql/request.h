@@ -42,9 +42,21 @@ int gql_request_negotiate(const char *accept, gql_media_t *out, gql_request_erro
  * other than utf-8 is refused with 415), body a JSON object with a string
  * "query" and optional operationName (string or null), variables and
  * extensions (object or null); anything else is 400. On success the caller
- * frees with gql_request_free. */
+ * frees with gql_request_free.
+ *
+ * A body that is a JSON array is a batch of such objects (as Apollo's
+ * clients send them): with max_batch 0 it is refused with 400, else it
+ * holds 1 to max_batch items, GQL_REQUEST_BATCH is returned, out->json is
+ * the array and out->query NULL, and gql_request_batch_item reads each. */
+#define GQL_REQUEST_BATCH 1
 int gql_request_from_post(const char *content_type, const char *body, size_t len,
-                          gql_http_request_t *out, gql_request_error_t *err);
+                          size_t max_batch, gql_http_request_t *out, gql_request_error_t *err);
+
+/* Item i of a batch (0 <= i < cJSON_GetArraySize(batch->json)); out
+ * borrows from batch and needs no freeing. An item that is not a request
+ * object is refused with 400 in err. */
+int gql_request_batch_item(const gql_http_request_t *batch, size_t i, gql_http_request_t *out,
+                           gql_request_error_t *err);
 
 /* The request of a GET from its decoded query parameters (NULL: absent);
  * variables and extensions are JSON texts. */

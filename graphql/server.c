@@ -9,6 +9,7 @@
 #include "cors.h"
 #include "execute.h"
 #include "log.h"
+#include "ops.h"
 #include "parser.h"
 #include "playground.h"
 #include "request.h"
@@ -48,6 +49,15 @@ typedef struct exchange {
     http_deferred_t *deferred; /* set while suspended */
     const char *op_type;
     const char *op_name;
+    bool ops_listener;        /* came in on the listener of --metrics-port */
+    /* A batch: its array, its operations and the one running (each runs
+     * as a request of its own, suspending as it needs), the answers so
+     * far, and what its operations spent of the limits that add up. */
+    gql_http_request_t batch;
+    size_t batch_n, batch_i;
+    buf_t batch_out;
+    double op_start;
+    size_t spent_aliases, spent_roots;
 } exchange_t;
 
 /* ---- answers ------------------------------------------------------------ */
@@ -161,7 +171,7 @@ static int read_request(exchange_t *x, gql_http_request_t *out)
     int rc;
     if (strcmp(x->req->method, "POST") == 0) {
         rc = gql_request_from_post(http_request_header(x->req, "Content-Type"), x->req->body,
-                                   x->req->body_len, out, &err);
+                                   x->req->body_len, x->g->cfg.max_batch, out, &err);
     } else {
         get_params_t p = {0};
         http_request_query_each(x->req, collect_get, &p);
@@ -193,6 +203,30 @@ static void on_fetched(void *data)
     http_deferred_resume(x->deferred);
 }
 
+/* The client sees an internal error masked; its detail is logged here,
+ * with the trace id that joins it to the request's other lines. */
+static void log_internal_error(void *user_data, const char *detail)
+{
+    const articles_ctx_t *ctx = user_data;
+    char trace[TRACE_ID_SIZE];
+    bool traced = ctx->traceparent && trace_id_of(ctx->traceparent, trace);
+    log_traced(LOG_ERROR, traced ? trace : NULL, "internal error: %s", detail);
+}
+
+/* An error of the server itself, after which no GraphQL answer could be
+ * built: a stable message and code, the detail in the log only. */
+static void internal_failure(exchange_t *x, const char *detail)
+{
+    log_internal_error(&x->ctx, detail);
+    http_response_t *res = x->res;
+    res->status = 500;
+    res->content_type = media_type(x->media);
+    buf_reset(&res->body);
+    buf_puts(&res->body, "{\"errors\":[{\"message\":\"" GQL_INTERNAL_MESSAGE
+                         "\",\"extensions\":{\"code\":\"" GQL_INTERNAL_CODE "\"}}]}");
+    count_error(x->g, GQL_INTERNAL_CODE);
+}
+
 /* Runs the operation, or suspends the exchange until its GETs are in. */
 static void execute(exchange_t *x)
 {
@@ -201,7 +235,8 @@ static void execute(exchange_t *x)
                               .prepare = articles_prepare,
                               .user_data = &x->ctx,
                               .max_list_items = x->g->cfg.max_list_items,
-                              .allow_introspection = x->g->cfg.introspection};
+                              .allow_introspection = x->g->cfg.introspection,
+                              .internal_error = log_internal_error};
     gql_exec_result_t res = {0};
     x->res->content_type = media_type(x->media);
     int rc = gql_execute(x->g->schema, x->doc, x->r.operation_name, x->r.variables, &opt,
@@ -216,8 +251,7 @@ static void execute(exchange_t *x)
     }
     articles_ctx_release(&x->ctx);
     if (rc < 0) {
-        buf_reset(&x->res->body);
-        request_error(x, 500, "out of memory");
+        internal_failure(x, "out of memory while executing");
         return;
     }
     x->res->status = res.request_error && x->media == GQL_MEDIA_GRAPHQL_RESPONSE ? 400 : 200;
@@ -226,11 +260,33 @@ static void execute(exchange_t *x)
         count_error(x->g, res.first_error_code ? res.first_error_code : "EXECUTION_FAILED");
 }
 
-static void graphql(exchange_t *x)
+/* A batch's operations add up against the aliases and root fields limits,
+ * so that batching cannot multiply what one request may cost. Returns
+ * true when this operation would pass them (its answer is then an error). */
+static bool batch_over_limits(exchange_t *x, const gql_validation_result_t *vr)
 {
-    if (read_request(x, &x->r) < 0)
-        return;
-    x->have_r = true;
+    const gateway_config_t *cfg = &x->g->cfg;
+    size_t aliases = x->spent_aliases + vr->aliases, roots = x->spent_roots + vr->root_fields;
+    char msg[160];
+    if (aliases > cfg->max_aliases)
+        snprintf(msg, sizeof msg, "The operations of this batch use more than %zu aliases "
+                 "in all (--max-aliases).", cfg->max_aliases);
+    else if (roots > cfg->max_root_fields)
+        snprintf(msg, sizeof msg, "The operations of this batch select more than %zu root "
+                 "fields in all (--max-root-fields).", cfg->max_root_fields);
+    else {
+        x->spent_aliases = aliases;
+        x->spent_roots = roots;
+        return false;
+    }
+    gql_error_t err = {.code = GQL_ELIMIT, .message = msg};
+    syntax_error(x, &err);
+    return true;
+}
+
+/* Parses, validates and executes the request in x->r. */
+static void operation(exchange_t *x)
+{
     gql_parse_options_t popt = {.max_source_bytes = x->g->cfg.max_document_bytes,
                                 .max_tokens = x->g->cfg.max_tokens,
                                 .max_depth = x->g->cfg.max_depth};
@@ -247,6 +303,8 @@ static void graphql(exchange_t *x)
         validation_errors(x, &vr);
         return;
     }
+    if (x->batch_n && batch_over_limits(x, &vr))
+        return;
     const char *why = NULL;
     const gql_operation_definition_t *op = gql_select_operation(x->doc, x->r.operation_name, &why);
     x->op_name = op && op->name.value ? op->name.value : NULL;
@@ -255,12 +313,82 @@ static void graphql(exchange_t *x)
         http_response_header(x->res, "Allow", "POST");
         return;
     }
-    traceparent_of(x->req, x->traceparent);
     x->ctx = (articles_ctx_t){.client = x->g->client,
                               .authorization = http_request_header(x->req, "Authorization"),
                               .traceparent = x->traceparent,
                               .suspend = true};
     execute(x);
+}
+
+static void count_operation(exchange_t *x, double seconds)
+{
+    if (!x->op_type)
+        return;
+    /* Operation names come from clients: the registry's series cap bounds
+     * them. */
+    const char *op_labels[] = {x->op_type, x->op_name ? x->op_name : "anonymous"};
+    metric_inc(x->g->operations, op_labels, 1);
+    metric_observe(x->g->op_duration, op_labels, seconds);
+    x->op_type = NULL;
+}
+
+/* Moves the answer of the batch's current operation to batch_out, counts
+ * the operation, and makes the next one current. */
+static void batch_take(exchange_t *x)
+{
+    if (x->batch_i)
+        buf_putc(&x->batch_out, ',');
+    buf_append(&x->batch_out, x->res->body.data, x->res->body.len);
+    buf_reset(&x->res->body);
+    count_operation(x, http_now() - x->op_start);
+    x->op_name = NULL;
+    x->doc = NULL;
+    x->batch_i++;
+}
+
+/* Runs a batch's operations in order from the current one, until one
+ * suspends (resumed by serve) or all have answered: then the answer is
+ * their answers' array, 200, whatever each says. */
+static void batch_run(exchange_t *x)
+{
+    while (x->batch_i < x->batch_n) {
+        gql_request_error_t err;
+        x->op_start = http_now();
+        if (gql_request_batch_item(&x->batch, x->batch_i, &x->r, &err) < 0)
+            request_error(x, err.status, err.message);
+        else
+            operation(x);
+        if (x->deferred)
+            return;
+        batch_take(x);
+    }
+    if (x->batch_out.failed) {
+        internal_failure(x, "out of memory while answering a batch");
+        return;
+    }
+    x->res->status = 200;
+    x->res->content_type = media_type(x->media);
+    buf_reset(&x->res->body);
+    buf_putc(&x->res->body, '[');
+    buf_append(&x->res->body, x->batch_out.data, x->batch_out.len);
+    buf_putc(&x->res->body, ']');
+}
+
+static void graphql(exchange_t *x)
+{
+    int rc = read_request(x, &x->r);
+    if (rc < 0)
+        return;
+    traceparent_of(x->req, x->traceparent);
+    if (rc == GQL_REQUEST_BATCH) {
+        x->batch = x->r;
+        memset(&x->r, 0, sizeof x->r);
+        x->batch_n = (size_t)cJSON_GetArraySize(x->batch.json);
+        batch_run(x);
+        return;
+    }
+    x->have_r = true;
+    operation(x);
 }
 
 /* ---- other routes ------------------------------------------------------- */
@@ -297,6 +425,30 @@ static int route_of(const char *path)
     if (strncmp(path, ASSETS_PREFIX, strlen(ASSETS_PREFIX)) == 0)
         return R_ASSETS;
     return R_UNMATCHED;
+}
+
+/* The route as the exchange's listener sees it: with --metrics-port,
+ * /health and /metrics exist on their own listener only, and nothing else
+ * does there. */
+static int listener_route(const exchange_t *x)
+{
+    int r = route_of(x->req->path);
+    bool ops = r == R_HEALTH || r == R_METRICS;
+    if (x->ops_listener ? !ops : (ops && x->g->cfg.ops_listener))
+        return R_UNMATCHED;
+    return r;
+}
+
+/* Answers 401 and returns true when the metrics token is configured and
+ * the request does not carry it. */
+static bool metrics_locked(exchange_t *x)
+{
+    int rc = ops_check(x->g->cfg.metrics_token, http_request_header(x->req, "Authorization"));
+    if (rc == OPS_OK)
+        return false;
+    request_error(x, 401, ops_strerror(rc));
+    ops_challenge(x->res, rc);
+    return true;
 }
 
 static void serve_file(exchange_t *x, const playground_file_t *f, const char *cache)
@@ -364,7 +516,10 @@ static void preflight(exchange_t *x)
 static void dispatch(exchange_t *x, int route)
 {
     http_request_t *req = x->req;
-    if (route == R_GRAPHQL) {
+    if (req->reject_status && req->reject_status != 413) {
+        /* A framing the glue refused (smuggling shapes), on any route. */
+        request_error(x, req->reject_status, req->reject_reason);
+    } else if (route == R_GRAPHQL) {
         if (method_is(req, "OPTIONS", NULL)) {
             preflight(x);
         } else if (!method_is(req, "GET", "POST") && !method_is(req, "HEAD", NULL)) {
@@ -382,10 +537,14 @@ static void dispatch(exchange_t *x, int route)
                 graphql(x);
         }
     } else if (route == R_UNMATCHED) {
-        request_error(x, 404, "no such route; GraphQL is served at /graphql");
+        request_error(x, 404, x->ops_listener
+                                  ? "no such route; this listener serves /metrics and /health only"
+                                  : "no such route; GraphQL is served at /graphql");
     } else if (!method_is(req, "GET", "HEAD")) {
         request_error(x, 405, "this route accepts GET");
         http_response_header(x->res, "Allow", "GET, HEAD");
+    } else if ((route == R_HEALTH || route == R_METRICS) && metrics_locked(x)) {
+        /* answered 401 */
     } else if (route == R_HEALTH) {
         health(x);
     } else if (route == R_ASSETS) {
@@ -412,7 +571,7 @@ static void finish(exchange_t *x)
     http_response_t *res = x->res;
     if (res->body.failed) {
         http_response_free(res);
-        request_error(x, 500, "out of memory");
+        internal_failure(x, "out of memory while answering");
     }
     /* Here, not in dispatch: a suspended query answers with a new response. */
     if (strcmp(x->route, "/graphql") == 0)
@@ -423,23 +582,19 @@ static void finish(exchange_t *x)
     const char *labels[] = {method_label(req->method), x->route, code};
     metric_inc(g->requests, labels, 1);
     metric_observe(g->duration, labels, seconds);
-    if (x->op_type) {
-        /* Operation names come from clients: the registry's series cap
-         * bounds them. */
-        const char *op_labels[] = {x->op_type, x->op_name ? x->op_name : "anonymous"};
-        metric_inc(g->operations, op_labels, 1);
-        metric_observe(g->op_duration, op_labels, seconds);
-    }
+    count_operation(x, seconds);
     char trace[TRACE_ID_SIZE];
     bool traced = trace_id_of(x->traceparent, trace);
     log_request(req->method, x->route, req->path, res->status, seconds, traced ? trace : NULL);
     if (x->have_r)
         gql_request_free(&x->r);
+    gql_request_free(&x->batch);
+    buf_free(&x->batch_out);
     arena_free(&x->arena);
     free(x);
 }
 
-void gateway_handle(void *user_data, http_request_t *req, http_response_t *res)
+static void serve(gateway_t *g, bool ops_listener, http_request_t *req, http_response_t *res)
 {
     exchange_t *x = req->resumed;
     if (x) {
@@ -449,20 +604,35 @@ void gateway_handle(void *user_data, http_request_t *req, http_response_t *res)
         x->deferred = NULL;
         articles_collect(&x->ctx);
         execute(x);
+        if (x->batch_n && !x->deferred) {
+            batch_take(x);
+            batch_run(x);
+        }
     } else {
         x = calloc(1, sizeof *x);
         if (!x) {
             res->status = 503;
             return;
         }
-        *x = (exchange_t){.g = user_data, .req = req, .res = res, .media = GQL_MEDIA_JSON};
+        *x = (exchange_t){.g = g, .req = req, .res = res, .media = GQL_MEDIA_JSON,
+                          .ops_listener = ops_listener};
         arena_init(&x->arena, 16 * 1024, 64u << 20);
-        int r = route_of(req->path);
+        int r = listener_route(x);
         x->route = route_names[r];
         dispatch(x, r);
     }
     if (!x->deferred)
         finish(x);
+}
+
+void gateway_handle(void *user_data, http_request_t *req, http_response_t *res)
+{
+    serve(user_data, false, req, res);
+}
+
+void gateway_handle_ops(void *user_data, http_request_t *req, http_response_t *res)
+{
+    serve(user_data, true, req, res);
 }
 
 /* ---- set-up ------------------------------------------------------------- */

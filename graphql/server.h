@@ -13,6 +13,7 @@
 #include "cors.h"
 #include "http_server.h"
 #include "metrics.h"
+#include "ops.h"
 #include "schema.h"
 
 typedef struct gateway_config {
@@ -21,21 +22,31 @@ typedef struct gateway_config {
     unsigned max_depth;        /* nesting of selections and values */
     size_t max_aliases;
     size_t max_root_fields;
+    size_t max_batch;          /* operations in one batched POST (0: batches refused); the
+                                * aliases and root fields of a batch's operations add up */
     size_t max_list_items;     /* longest list a field may answer */
     bool introspection;        /* __schema and __type allowed */
     bool playground;           /* a browser's GET on /graphql gets GraphiQL */
     cors_t cors;               /* origins whose pages may call /graphql */
+    const ops_token_t *metrics_token; /* what /health and /metrics need, or NULL or empty:
+                                       * open (borrowed) */
+    bool ops_listener;         /* /health and /metrics are served by gateway_handle_ops on a
+                                * listener of their own (--metrics-port); gateway_handle
+                                * answers 404 for them */
 } gateway_config_t;
 
 typedef struct gateway gateway_t;
 
-/* Borrows schema, client and reg, which must outlive the gateway. NULL when
- * memory ran out. */
+/* Borrows schema, client, reg and cfg->metrics_token, which must outlive
+ * the gateway. NULL when memory ran out. */
 gateway_t *gateway_new(const gateway_config_t *cfg, const gql_schema_t *schema,
                        http_client_t *client, metrics_registry_t *reg);
 void gateway_free(gateway_t *g);
 
 /* The http_handler_fn of the gateway; user_data is the gateway_t. */
 void gateway_handle(void *user_data, http_request_t *req, http_response_t *res);
+/* The http_handler_fn of the listener of --metrics-port: /health and
+ * /metrics, and 404 for every other path. */
+void gateway_handle_ops(void *user_data, http_request_t *req, http_response_t *res);
 
 #endif

@@ -339,6 +339,7 @@ int gql_validate(const gql_schema_t *schema, const gql_document_t *doc,
     }
     if (!c.stop)
         rules_document_leave(&w);
+    out->aliases = w.aliases;
     if (c.rc)
         return c.rc;
     return out->nerrors ? GQL_EINVALID : 0;

@@ -46,6 +46,11 @@ typedef struct gql_validation_result {
     gql_validation_error_t *errors; /* in the order graphql-js reports them */
     size_t nerrors;
     bool aborted; /* the error limit was reached: the last error says so */
+    /* What the document spends of the limits that add up over a batch of
+     * operations, counted while the limit is set: aliased fields, and the
+     * most root fields an operation selects. */
+    size_t aliases;
+    size_t root_fields;
 } gql_validation_result_t;
 
 /* Validates doc against schema. Returns 0 when the document is valid (out->nerrors 0),

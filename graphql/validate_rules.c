@@ -420,6 +420,8 @@ static void limits_operation(walk_t *w, gql_operation_definition_t *op)
         collected_t cf = {0};
         if (collect_fields(c, root, op->selection_set, &cf) != 0)
             return vnomem(c);
+        if (cf.groups.count > c->out->root_fields)
+            c->out->root_fields = cf.groups.count;
         if (cf.groups.count > max)
             VERR1(c, op, "%s selects %zu root fields, more than the limit of %zu.", label,
                   cf.groups.count, max);

@@ -320,6 +320,11 @@ static int leaf_literal(const gql_type_t *t, const gql_node_t *n, const cJSON *v
     const gql_text_value_t *tv = (const gql_text_value_t *)n;
     gql_kind_t k = n->kind;
     double d;
+    /* A \u0000 in a string literal: graphql-js takes it, but it would cut
+     * the value short in every C string and JSON text downstream, as a NUL
+     * in the variables' JSON is refused. */
+    if (k == GQL_KIND_STRING_VALUE && strlen(tv->value) != tv->len)
+        return INVALID;
     if (t->kind == GQL_TYPE_ENUM)
         return k == GQL_KIND_ENUM_VALUE && find_enum_value(t, tv->value)
                    ? mk(cJSON_CreateString(tv->value), out)

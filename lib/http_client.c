@@ -117,13 +117,36 @@ const char *http_client_strerror(int code)
 
 /* ---- client ------------------------------------------------------------ */
 
-static int check_config(const http_client_config_t *cfg, char *err, size_t errlen)
+int http_client_check_url(const char *url, char *err, size_t errlen)
 {
-    const char *u = cfg->base_url;
-    if (!u || (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)) {
+    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
         snprintf(err, errlen, "base URL must start with http:// or https://");
         return HTTP_CLIENT_EINVAL;
     }
+    /* libcurl's own parser, so that what passes here is what it will use:
+     * a URL it would refuse on every call (no host, port 99999) is a
+     * configuration error now, not an outage later. */
+    CURLU *h = curl_url();
+    CURLUcode uc = h ? curl_url_set(h, CURLUPART_URL, url, 0) : CURLUE_OUT_OF_MEMORY;
+    char *host = NULL;
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(h, CURLUPART_HOST, &host, 0);
+    int rc = 0;
+    if (uc != CURLUE_OK || !host || !*host) {
+        snprintf(err, errlen, "'%.100s' is not a usable URL: %s", url,
+                 uc != CURLUE_OK ? curl_url_strerror(uc) : "it names no host");
+        rc = HTTP_CLIENT_EINVAL;
+    }
+    curl_free(host);
+    curl_url_cleanup(h);
+    return rc;
+}
+
+static int check_config(const http_client_config_t *cfg, char *err, size_t errlen)
+{
+    int rc = http_client_check_url(cfg->base_url, err, errlen);
+    if (rc < 0)
+        return rc;
     if (cfg->connect_timeout_ms < 0 || cfg->timeout_ms < 0 || cfg->max_attempts < 0 ||
         cfg->backoff_base_ms < 0 || cfg->backoff_cap_ms < 0 || cfg->max_connections < 0 ||
         cfg->idle_seconds < 0) {

@@ -127,4 +127,8 @@ void http_call_free(http_call_t *call);
 int http_client_breaker_state(http_client_t *c);
 const char *http_client_strerror(int code);
 
+/* Checks a base URL as http_client_new would: http or https, a host, and
+ * what libcurl parses. Returns 0, or HTTP_CLIENT_EINVAL with why in err. */
+int http_client_check_url(const char *url, char *err, size_t errlen);
+
 #endif

@@ -8,7 +8,18 @@
  *
  * A request whose body exceeds max_body_bytes is not read further: the
  * handler is still called, with reject_status set to 413, so that the
- * program answers it in its own error format and counts it. */
+ * program answers it in its own error format and counts it. So is a request
+ * whose framing is ambiguous (Content-Length with Transfer-Encoding, either
+ * twice, a transfer coding other than chunked, a control character in a
+ * header, two Host headers: the shapes of request smuggling), with 400 or
+ * 501; the connection is closed after the answer.
+ *
+ * Abuse limits beyond libmicrohttpd's own (total connections, idle
+ * timeout, header and URI size, strict parsing): connections per client
+ * address; a deadline for a whole request, so that a client trickling a
+ * byte at a time is cut off although it is never idle; and a budget for
+ * the request bodies held in memory at once, so that many large uploads
+ * together get 503 instead of the server's memory. */
 #ifndef HTTP_SERVER_H
 #define HTTP_SERVER_H
 
@@ -16,6 +27,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "config.h"
 
 #define HTTP_MAX_EXTRA_HEADERS 6
 
@@ -26,7 +38,8 @@ typedef struct http_request {
     char *body;           /* NUL-terminated for convenience; may hold NUL bytes;
                            * the handler may modify it in place */
     size_t body_len;
-    int reject_status;    /* 0, or the status the glue decided on (413) */
+    int reject_status;    /* 0, or the status the glue decided on (400, 413, 501, 503) */
+    const char *reject_reason; /* static text saying why, when reject_status is set */
     double start;         /* monotonic seconds when the headers arrived */
     void *resumed;        /* NULL, or the state given to http_request_suspend when the
                            * handler runs again after http_deferred_resume */
@@ -54,12 +67,33 @@ typedef struct http_server_config {
     int threads;              /* 0: one per core */
     int max_connections;
     int connection_timeout;   /* seconds of inactivity before a connection is closed */
+    int request_timeout;      /* seconds for a request to arrive once its first line has,
+                               * and for its answer to be taken; 0: no such deadline */
+    int max_per_client;       /* connections from one client address; 0: no limit */
+    size_t max_body_memory;   /* request bytes held in memory across all connections;
+                               * a body that would pass it gets 503; 0: no limit */
     size_t max_body_bytes;
     http_handler_fn handler;
     void *user_data;
 } http_server_config_t;
 
 typedef struct http_server http_server_t;
+
+/* The command-line options of the abuse limits, for a program's option
+ * table (lib/config.h); the destinations are int64_t. */
+#define HTTP_SERVER_LIMIT_OPTIONS(request_timeout_dest, per_client_dest, body_memory_dest)     \
+    {"request-timeout", "REQUEST_TIMEOUT", CONFIG_INT, "30",                                    \
+     "seconds for a whole request to arrive once its first line has, and for its answer to "   \
+     "be read; a client trickling bytes is cut off (0: no deadline)",                          \
+     (request_timeout_dest), 0, 86400, NULL},                                                   \
+    {"max-connections-per-client", "MAX_CONNECTIONS_PER_CLIENT", CONFIG_INT, "256",            \
+     "simultaneous connections from one client address; more are closed at once "             \
+     "(0: no limit, for servers behind a proxy)",                                               \
+     (per_client_dest), 0, 1000000, NULL},                                                      \
+    {"max-body-memory", "MAX_BODY_MEMORY", CONFIG_INT, "67108864",                             \
+     "bytes of request bodies held at once across all connections; a body that would pass "   \
+     "it gets 503 with Retry-After (0: no limit)",                                             \
+     (body_memory_dest), 0, INT64_MAX, NULL}
 
 /* Starts listening and serving in background threads. Returns 0, or a
  * negative code with a message in err. */

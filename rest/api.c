@@ -41,8 +41,10 @@ typedef struct call {
 typedef int (*handler_fn)(call_t *c);
 
 /* WRITE: needs a token when tokens are configured; READ: also needs one
- * with --auth-reads token. Routes with neither stay open. */
-enum { NONE = 0, STORE = 1, BODY = 2, MERGE_PATCH = 4, WRITE = 8, READ = 16 };
+ * with --auth-reads token. Routes with neither stay open. OPS: an operator
+ * endpoint, which needs the metrics token when one is configured (never an
+ * API token) and moves to the listener of --metrics-port when it is set. */
+enum { NONE = 0, STORE = 1, BODY = 2, MERGE_PATCH = 4, WRITE = 8, READ = 16, OPS = 32 };
 
 typedef struct route_method {
     const char *method;
@@ -76,8 +78,8 @@ static const route_t routes[] = {
       {"PUT", h_put, STORE | BODY | WRITE},
       {"PATCH", h_patch, STORE | BODY | MERGE_PATCH | WRITE},
       {"DELETE", h_delete, STORE | WRITE}}},
-    {"/health", 0, {{"GET", h_health, NONE}}},
-    {"/metrics", 0, {{"GET", h_metrics, NONE}}},
+    {"/health", 0, {{"GET", h_health, OPS}}},
+    {"/metrics", 0, {{"GET", h_metrics, OPS}}},
     {"/openapi.json", 0, {{"GET", h_openapi, NONE}}},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
@@ -400,6 +402,22 @@ static const route_t *match_route(const char *path, const char **seg, size_t *se
     return NULL;
 }
 
+/* Whether a route is an operator endpoint: OPS is declared on its only
+ * method. */
+static int is_ops(const route_t *r) { return (r->methods[0].needs & OPS) != 0; }
+
+/* The route for path as the listener sees it: with --metrics-port, the
+ * operator endpoints exist on their own listener only, and nothing else
+ * does there. */
+static const route_t *listener_route(const api_t *api, int ops_listener, const char *path,
+                                     const char **seg, size_t *seglen)
+{
+    const route_t *r = match_route(path, seg, seglen);
+    if (r && (ops_listener ? !is_ops(r) : (is_ops(r) && api->cfg.ops_listener)))
+        return NULL;
+    return r;
+}
+
 static const route_method_t *match_method(const route_t *r, const char *method)
 {
     /* HEAD is a GET whose body libmicrohttpd leaves out. */
@@ -469,6 +487,18 @@ static int unauthorized(const api_t *api, int needs, const http_request_t *req,
     return 1;
 }
 
+/* Answers 401 and returns 1 when the metrics token is configured and the
+ * request does not carry it. */
+static int metrics_locked(const api_t *api, const http_request_t *req, http_response_t *res)
+{
+    int rc = ops_check(api->cfg.metrics_token, http_request_header(req, "Authorization"));
+    if (rc == OPS_OK)
+        return 0;
+    problem_simple(res, 401, ops_strerror(rc));
+    ops_challenge(res, rc);
+    return 1;
+}
+
 /* Checks what the route table declares, then runs the handler. Returns 1
  * when the handler deferred its answer. The token comes first: a client
  * without one learns nothing about its body. */
@@ -479,6 +509,8 @@ static int run(api_t *api, const route_t *r, const route_method_t *m, const char
     problem_t p;
     if (unauthorized(api, m->needs, req, res))
         return 0;
+    if ((m->needs & OPS) && metrics_locked(api, req, res))
+        return 0;
     if (req->reject_status == 413) {
         problem_set(&p, 413, NULL,
                     "the body is larger than %lld bytes (--max-body-bytes); send less per request",
@@ -486,6 +518,7 @@ static int run(api_t *api, const route_t *r, const route_method_t *m, const char
         problem_respond(res, &p);
         return 0;
     }
+
     if ((m->needs & BODY) && !content_type_ok(req, m->needs & MERGE_PATCH)) {
         problem_simple(res, 415, (m->needs & MERGE_PATCH)
                                      ? "send the body as application/json or "
@@ -540,15 +573,33 @@ static void observe(api_t *api, const http_request_t *req, const char *route, in
     observe_raw(api, req->method, route, req->path, req->start, trace[0] ? trace : NULL, status);
 }
 
-void api_handle(void *user_data, http_request_t *req, http_response_t *res)
+int api_route_match(const char *method, const char *path, const char **route_template,
+                    const char **id_seg, size_t *id_len)
 {
-    api_t *api = user_data;
+    *id_seg = NULL;
+    *id_len = 0;
+    const route_t *r = match_route(path, id_seg, id_len);
+    *route_template = r ? r->template : NULL;
+    if (!r)
+        return API_ENOROUTE;
+    return match_method(r, method) ? 0 : API_EMETHOD;
+}
+
+static void serve(api_t *api, int ops_listener, http_request_t *req, http_response_t *res)
+{
     const char *seg = NULL;
     size_t seglen = 0;
-    const route_t *r = match_route(req->path, &seg, &seglen);
+    const route_t *r = listener_route(api, ops_listener, req->path, &seg, &seglen);
     const route_method_t *m = r ? match_method(r, req->method) : NULL;
-    if (!r)
-        problem_simple(res, 404, "no such route; see /openapi.json for the routes");
+    /* A request whose framing the glue refused (smuggling shapes) gets
+     * that answer whatever its route. */
+    if (req->reject_status && req->reject_status != 413)
+        problem_simple(res, req->reject_status, req->reject_reason);
+    else if (!r)
+        problem_simple(res, 404, ops_listener
+                                     ? "no such route; this listener serves /metrics and "
+                                       "/health only"
+                                     : "no such route; see /openapi.json for the routes");
     else if (!m)
         method_not_allowed(res, r);
     else if (run(api, r, m, seg, seglen, req, res))
@@ -558,6 +609,16 @@ void api_handle(void *user_data, http_request_t *req, http_response_t *res)
         problem_simple(res, 500, "out of memory");
     }
     observe(api, req, r ? r->template : "unmatched", res->status);
+}
+
+void api_handle(void *user_data, http_request_t *req, http_response_t *res)
+{
+    serve(user_data, 0, req, res);
+}
+
+void api_handle_ops(void *user_data, http_request_t *req, http_response_t *res)
+{
+    serve(user_data, 1, req, res);
 }
 
 /* ---- set-up ------------------------------------------------------------- */

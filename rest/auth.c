@@ -1,15 +1,15 @@
-/* auth.c - the bearer token set of the REST core and the constant-time
- * check of an Authorization header; see auth.h. */
+/* auth.c - the bearer token set of the REST core and the check of an
+ * Authorization header against it, with the constant-time comparison of
+ * lib/ops.c; see auth.h. */
 #include "auth.h"
 
 #include <errno.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "buf.h"
+#include "ops.h"
 
 /* Every token is kept padded to the longest allowed, so that comparing one
  * takes the same steps whatever its length. */
@@ -213,40 +213,22 @@ int auth_add_file(auth_t *a, const char *path, char *err, size_t errlen)
     return rc;
 }
 
-/* 1 when the padded candidate equals the token, else 0, in steps that do
- * not depend on where they differ or on either length. */
-static uint32_t same(const auth_token_t *t, const unsigned char *cand, size_t len)
-{
-    uint32_t diff = (uint32_t)(t->len ^ len);
-    for (size_t i = 0; i < AUTH_TOKEN_MAX; i++)
-        diff |= (uint32_t)(t->bytes[i] ^ cand[i]);
-    /* diff is at most 0x1ff: diff - 1 has its top bit set only for 0. */
-    return (diff - 1) >> 31;
-}
-
 int auth_check(const auth_t *a, const char *authorization)
 {
-    const char *h = authorization;
-    if (!h)
-        return AUTH_EMISSING;
-    size_t scheme = strcspn(h, " ");
-    if (scheme != 6 || strncasecmp(h, "Bearer", 6) != 0)
-        return AUTH_EMISSING; /* no header, or a credential of another scheme */
-    const char *t = h + 6;
-    while (*t == ' ')
-        t++;
+    /* The header's syntax and the comparison are those of every bearer
+     * token of the platform (lib/ops.h), so the metrics token and the API
+     * tokens cannot drift apart in how they are checked. */
+    unsigned char cand[AUTH_TOKEN_MAX];
     size_t len = 0;
-    while (len <= AUTH_TOKEN_MAX && visible((unsigned char)t[len]))
-        len++;
-    /* Only the candidate's own length is seen here, never a token's. */
-    if (len == 0 || len > AUTH_TOKEN_MAX || t[len] != '\0')
-        return AUTH_EINVALID;
-    unsigned char cand[AUTH_TOKEN_MAX] = {0};
-    memcpy(cand, t, len);
-    volatile uint32_t found = 0;
+    int rc = ops_bearer(authorization, cand, sizeof cand, &len);
+    if (rc != OPS_OK) {
+        explicit_bzero(cand, sizeof cand);
+        return rc == OPS_EMISSING ? AUTH_EMISSING : AUTH_EINVALID;
+    }
+    volatile int found = 0;
     size_t n = a ? a->n : 0;
     for (size_t i = 0; i < n; i++)
-        found |= same(&a->tokens[i], cand, len);
+        found |= ops_ct_equal(a->tokens[i].bytes, a->tokens[i].len, cand, len, AUTH_TOKEN_MAX);
     explicit_bzero(cand, sizeof cand);
     return found ? AUTH_OK : AUTH_EINVALID;
 }

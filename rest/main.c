@@ -14,6 +14,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "metrics.h"
+#include "ops.h"
 #include "store.h"
 #include "writer.h"
 
@@ -31,6 +32,9 @@ typedef struct settings {
     int64_t max_author;
     int64_t max_content;
     int64_t connection_timeout;
+    int64_t request_timeout;
+    int64_t max_per_client;
+    int64_t max_body_memory;
     int64_t max_connections;
     int64_t threads;
     const char *log_format;
@@ -38,6 +42,10 @@ typedef struct settings {
     const char *api_tokens;
     const char *api_tokens_file;
     const char *auth_reads;
+    const char *metrics_token;
+    const char *metrics_token_file;
+    const char *metrics_host;
+    int64_t metrics_port;
 } settings_t;
 
 static const char *const auth_reads_choices[] = {"open", "token", NULL};
@@ -68,6 +76,8 @@ static int parse_settings(settings_t *st, int argc, char **argv)
                 "bytes allowed in a content", max_content, 0, 1 << 30),
         OPT_INT("connection-timeout", "CONNECTION_TIMEOUT", "30",
                 "seconds an idle connection is kept open", connection_timeout, 1, 86400),
+        HTTP_SERVER_LIMIT_OPTIONS(&st->request_timeout, &st->max_per_client,
+                                  &st->max_body_memory),
         OPT_INT("max-connections", "MAX_CONNECTIONS", "1024",
                 "simultaneous client connections", max_connections, 1, 1000000),
         OPT_INT("threads", "THREADS", "0",
@@ -84,9 +94,11 @@ static int parse_settings(settings_t *st, int argc, char **argv)
          "read at start; adds to --api-tokens",
          &st->api_tokens_file, 0, 0, NULL},
         {"auth-reads", "AUTH_READS", CONFIG_CHOICE, "open",
-         "token: GET and HEAD of the /articles routes need a token too; /health, /metrics "
-         "and /openapi.json stay open either way",
+         "token: GET and HEAD of the /articles routes need a token too; /openapi.json stays "
+         "open either way, and /health and /metrics never take an API token",
          &st->auth_reads, 0, 0, auth_reads_choices},
+        OPS_TOKEN_OPTIONS(&st->metrics_token, &st->metrics_token_file),
+        OPS_LISTEN_OPTIONS(&st->metrics_host, &st->metrics_port),
     };
     static const config_program_t prog = {
         "articles-rest", VERSION, "The REST core of the articles platform: CRUD on articles "
@@ -95,7 +107,10 @@ static int parse_settings(settings_t *st, int argc, char **argv)
                      "/articles/{id}, POST /articles/bulk, GET /health, GET /metrics, "
                      "GET /openapi.json.\nWith --api-tokens or --api-tokens-file, writes (and "
                      "with --auth-reads token, reads of /articles) need Authorization: Bearer "
-                     "<token>;\n/health, /metrics and /openapi.json never do."};
+                     "<token>;\n/openapi.json never does.\nWith --metrics-token or "
+                     "--metrics-token-file, /health and /metrics need that token (no API "
+                     "token opens them);\nwith --metrics-port they are served on that port "
+                     "only."};
     char err[256];
     size_t npos;
     int rc = config_parse(&prog, opts, sizeof opts / sizeof opts[0], argc, argv, NULL, 0, &npos,
@@ -104,6 +119,11 @@ static int parse_settings(settings_t *st, int argc, char **argv)
         exit(0);
     if (rc == 0 && store_check_url(st->database_url, err, sizeof err) < 0)
         rc = CONFIG_EINVAL;
+    if (rc == 0 && st->metrics_port != 0 && st->metrics_port == st->port) {
+        snprintf(err, sizeof err, "--metrics-port must differ from --port (0 serves /metrics "
+                                  "and /health on the main port)");
+        rc = CONFIG_EINVAL;
+    }
     if (rc < 0) {
         fprintf(stderr, "articles-rest: %s\n", err);
         exit(2);
@@ -148,6 +168,31 @@ static auth_t *load_tokens(const settings_t *st)
     return auth;
 }
 
+/* Reads the metrics token into t and makes sure no API token equals it, so
+ * that neither kind can open what the other guards. Exits 2 with one line
+ * that never holds a token. */
+static void load_metrics_token(const settings_t *st, auth_t *auth, ops_token_t *t)
+{
+    char err[512];
+    if (ops_token_load(t, st->metrics_token, st->metrics_token_file, err, sizeof err) < 0) {
+        fprintf(stderr, "articles-rest: %s\n", err);
+        exit(2);
+    }
+    if (!auth || t->len == 0)
+        return;
+    char header[sizeof "Bearer " + OPS_TOKEN_MAX];
+    snprintf(header, sizeof header, "Bearer %.*s", (int)t->len, (const char *)t->bytes);
+    int same = auth_check(auth, header) == AUTH_OK;
+    explicit_bzero(header, sizeof header);
+    if (same) {
+        ops_token_clear(t);
+        auth_free(auth);
+        fprintf(stderr, "articles-rest: the metrics token is also an API token; give "
+                        "--metrics-token a token of its own\n");
+        exit(2);
+    }
+}
+
 /* Blocks the shutdown signals in every thread, so that only sigwait() in
  * main sees them and workers are never interrupted mid-request. */
 static void block_signals(sigset_t *set)
@@ -164,6 +209,8 @@ int main(int argc, char **argv)
     settings_t st = {0};
     parse_settings(&st, argc, argv);
     auth_t *auth = load_tokens(&st);
+    ops_token_t metrics_token;
+    load_metrics_token(&st, auth, &metrics_token);
     if (log_init("articles-rest", st.log_format, st.log_level) < 0) {
         fprintf(stderr, "articles-rest: bad --log-format or --log-level\n");
         return 2;
@@ -180,6 +227,7 @@ int main(int argc, char **argv)
     api_t *api = NULL;
     writer_t *writer = NULL;
     http_server_t *server = NULL;
+    http_server_t *ops_server = NULL;
     if (!reg || metrics_add_process(reg) < 0 ||
         metrics_add_build_info(reg, "articles-rest", VERSION) < 0) {
         log_error("out of memory");
@@ -214,6 +262,8 @@ int main(int argc, char **argv)
         .writer = writer,
         .auth = auth,
         .auth_reads = auth && strcmp(st.auth_reads, "token") == 0,
+        .metrics_token = &metrics_token,
+        .ops_listener = st.metrics_port != 0,
     };
     api = api_new(&acfg, pool, reg);
     if (!api) {
@@ -226,6 +276,9 @@ int main(int argc, char **argv)
         .threads = threads,
         .max_connections = (int)st.max_connections,
         .connection_timeout = (int)st.connection_timeout,
+        .request_timeout = (int)st.request_timeout,
+        .max_per_client = (int)st.max_per_client,
+        .max_body_memory = (size_t)st.max_body_memory,
         .max_body_bytes = (size_t)st.max_body_bytes,
         .handler = api_handle,
         .user_data = api,
@@ -237,6 +290,29 @@ int main(int argc, char **argv)
     log_info("listening on http://%s:%d with %d threads, database %s", st.host,
              http_server_port(server), threads,
              strncmp(st.database_url, "sqlite:", 7) == 0 ? st.database_url : "postgresql");
+    if (acfg.ops_listener) {
+        /* The operator endpoints are cheap and rare: one thread is enough,
+         * and a busy API cannot starve the scrapes of it. */
+        http_server_config_t ocfg = {
+            .host = st.metrics_host,
+            .port = (int)st.metrics_port,
+            .threads = 1,
+            .max_connections = 64,
+            .connection_timeout = (int)st.connection_timeout,
+            .max_body_bytes = 1024,
+            .handler = api_handle_ops,
+            .user_data = api,
+        };
+        if (http_server_start(&ocfg, &ops_server, err, sizeof err) < 0) {
+            log_error("cannot serve /metrics and /health on %s:%lld: %s", st.metrics_host,
+                      (long long)st.metrics_port, err);
+            goto fail;
+        }
+        log_info("/metrics and /health on http://%s:%d only", st.metrics_host,
+                 http_server_port(ops_server));
+    }
+    if (metrics_token.len)
+        log_info("a metrics token is configured: /metrics and /health need it");
     if (auth)
         log_info("%zu bearer token%s configured: writes%s need one", auth_count(auth),
                  auth_count(auth) == 1 ? "" : "s", acfg.auth_reads ? " and reads" : "");
@@ -253,13 +329,17 @@ fail:
      * asleep when the server stops. */
     if (server && http_server_drain(server, SHUTDOWN_GRACE_SECONDS) > 0)
         log_warn("stopping with requests unfinished after %d s", SHUTDOWN_GRACE_SECONDS);
+    if (ops_server && http_server_drain(ops_server, SHUTDOWN_GRACE_SECONDS) > 0)
+        log_warn("stopping with scrapes unfinished after %d s", SHUTDOWN_GRACE_SECONDS);
     writer_close(writer);
+    http_server_stop(ops_server);
     http_server_stop(server);
     writer_free(writer);
     api_free(api);
     store_pool_free(pool);
     metrics_free(reg);
     auth_free(auth);
+    ops_token_clear(&metrics_token);
     if (status == 0)
         log_info("stopped");
     return status;

@@ -79,13 +79,24 @@ static int sort_param(const walk_t *w, store_sort_t *out, problem_t *err)
     return problem_param(err, "sort", "sort must be one of id, -id, updated_at, -updated_at");
 }
 
+static int request_each(const void *source, http_query_fn fn, void *ud)
+{
+    return http_request_query_each(source, fn, ud);
+}
+
 int query_parse_list(const http_request_t *req, int64_t max_limit, const article_limits_t *lim,
                      store_query_t *q, problem_t *err)
+{
+    return query_parse_pairs(request_each, req, max_limit, lim, q, err);
+}
+
+int query_parse_pairs(query_each_fn each, const void *source, int64_t max_limit,
+                      const article_limits_t *lim, store_query_t *q, problem_t *err)
 {
     walk_t w = {.err = err};
     memset(q, 0, sizeof *q);
     q->limit = QUERY_DEFAULT_LIMIT < max_limit ? QUERY_DEFAULT_LIMIT : max_limit;
-    if (http_request_query_each(req, collect, &w))
+    if (each(source, collect, &w))
         return -1;
     if (int_param(&w, P_LIMIT, 1, max_limit, &q->limit, err) < 0 ||
         int_param(&w, P_OFFSET, 0, INT64_MAX, &q->offset, err) < 0 ||

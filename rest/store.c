@@ -94,6 +94,12 @@ int store_check_url(const char *url, char *err, size_t errlen)
     return STORE_EURL;
 }
 
+bool store_url_is_memory(const char *url)
+{
+    const char *path = sqlite_path(url);
+    return path && strcmp(path, ":memory:") == 0;
+}
+
 int store_open(const char *url, store_t **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -227,7 +233,7 @@ struct store_pool {
 store_pool_t *store_pool_new(const char *url, int size, char *err, size_t errlen)
 {
     /* An in-memory SQLite database exists in one connection only. */
-    if (url && strcmp(url, "sqlite::memory:") == 0)
+    if (store_url_is_memory(url))
         size = 1;
     if (size < 1)
         size = 1;

@@ -61,6 +61,10 @@ void store_close(store_t *s);
 /* STORE_OK when url has a form store_open understands, else STORE_EURL and
  * a message in err; it does not connect. */
 int store_check_url(const char *url, char *err, size_t errlen);
+/* True when url names an in-memory SQLite database ("sqlite::memory:", also
+ * spelt "sqlite://:memory:"), whose data lives in one connection: the pool
+ * then holds one. Does not connect. */
+bool store_url_is_memory(const char *url);
 const char *store_errmsg(store_t *s);
 const char *store_strerror(int code);
 

@@ -9,6 +9,16 @@ static event_text_t text_of(const char *s)
     return s ? (event_text_t){.data = (char *)s, .len = strlen(s)} : (event_text_t){.is_null = true};
 }
 
+/* A text the source measured: its NUL bytes stay in, for event_validate to
+ * refuse. */
+static event_text_t text_of_n(const char *s, size_t len)
+{
+    event_text_t t = text_of(s);
+    if (s && len > t.len)
+        t.len = len;
+    return t;
+}
+
 /* "YYYY-MM-DD HH:MM:SS[.fff]" (SQLite's own form, taken as UTC) becomes
  * "YYYY-MM-DDTHH:MM:SS[.fff]Z"; text already in RFC 3339 passes as is, and
  * event_validate checks the rest. */
@@ -58,9 +68,9 @@ int changes_to_event(const source_change_t *ch, source_kind_t kind, const char *
     };
     snprintf(ev->ts, sizeof ev->ts, "%s", ts);
     if (ev->op == EVENT_OP_UPSERT) {
-        ev->title = text_of(a->title);
-        ev->content = a->content ? text_of(a->content) : text_of("");
-        ev->author = text_of(a->author);
+        ev->title = text_of_n(a->title, a->title_len);
+        ev->content = a->content ? text_of_n(a->content, a->content_len) : text_of("");
+        ev->author = text_of_n(a->author, a->author_len);
         ev->created_at = time_of(a->created_at, scratch->created_at);
         ev->updated_at = time_of(a->updated_at, scratch->updated_at);
     }

@@ -17,6 +17,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "ops.h"
 #include "pipeline.h"
 #include "report.h"
 #include "source.h"
@@ -38,6 +39,8 @@ typedef struct settings {
     int64_t partitions;
     const char *metrics_host;
     int64_t metrics_port;
+    const char *metrics_token;
+    const char *metrics_token_file;
     const char *dead_letter_file;
     const char *pushgateway_url;
     const char *textfile;
@@ -103,6 +106,7 @@ static void parse_settings(settings_t *st, int argc, char **argv)
         OPT_INT("metrics-port", "METRICS_PORT", "9400",
                 "port of /metrics and /health while following (0: any free port)", metrics_port,
                 0, 65535),
+        OPS_TOKEN_OPTIONS(&st->metrics_token, &st->metrics_token_file),
         OPT_STR("dead-letter-file", "DEAD_LETTER_FILE", "articles-sync-dead-letters.jsonl",
                 "direct transport: where changes the REST core refuses for good are written "
                 "(JSON lines); Kafka uses the topic TOPIC.dlq",
@@ -182,6 +186,7 @@ typedef struct daemon {
     source_t *src;
     http_client_t *rest;
     char auth[512];
+    ops_token_t metrics_token; /* what /metrics and /health need while following */
 } daemon_t;
 
 static int need_source(daemon_t *d)
@@ -340,12 +345,14 @@ static int cmd_run(daemon_t *d, int what)
     bool follow = d->st.follow;
     report_server_t *rs = NULL;
     char err[256];
-    if (follow && report_serve(d->st.metrics_host, (int)d->st.metrics_port, d->reg, d->rest, &rs,
-                               err, sizeof err) < 0) {
+    if (follow && report_serve(d->st.metrics_host, (int)d->st.metrics_port, d->reg, d->rest,
+                               &d->metrics_token, &rs, err, sizeof err) < 0) {
         log_error("cannot serve /metrics on %s:%lld: %s", d->st.metrics_host,
                   (long long)d->st.metrics_port, err);
         return 1;
     }
+    if (rs && d->metrics_token.len)
+        log_info("a metrics token is configured: /metrics and /health need it");
     FILE *dl = NULL;
     if (!kafka && d->st.dead_letter_file && *d->st.dead_letter_file &&
         !(dl = fopen(d->st.dead_letter_file, "a"))) {
@@ -426,6 +433,12 @@ int main(int argc, char **argv)
     mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     daemon_t d = {0};
     parse_settings(&d.st, argc, argv);
+    char terr[512];
+    if (ops_token_load(&d.metrics_token, d.st.metrics_token, d.st.metrics_token_file, terr,
+                       sizeof terr) < 0) {
+        fprintf(stderr, "articles-sync: %s\n", terr);
+        return 2;
+    }
     if (log_init("articles-sync", d.st.log_format, d.st.log_level) < 0)
         return 2;
     struct sigaction sa = {.sa_handler = on_signal};
@@ -460,5 +473,6 @@ done:
     source_close(d.src);
     metrics_free(d.reg);
     upstream_metrics_free(d.upstream);
+    ops_token_clear(&d.metrics_token);
     return rc;
 }

@@ -14,13 +14,21 @@ struct report_server {
     http_server_t *server;
     metrics_registry_t *reg;
     http_client_t *client;
+    const ops_token_t *token;
 };
 
 static void handle(void *user_data, http_request_t *req, http_response_t *res)
 {
     report_server_t *rs = user_data;
     bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
-    if (strcmp(req->path, "/metrics") == 0 && get) {
+    bool route = strcmp(req->path, "/metrics") == 0 || strcmp(req->path, "/health") == 0;
+    int auth = route && get ? ops_check(rs->token, http_request_header(req, "Authorization"))
+                            : OPS_OK;
+    if (auth != OPS_OK) {
+        res->content_type = "text/plain; charset=utf-8";
+        buf_printf(&res->body, "%s\n", ops_strerror(auth));
+        ops_challenge(res, auth);
+    } else if (strcmp(req->path, "/metrics") == 0 && get) {
         res->status = 200;
         res->content_type = "text/plain; version=0.0.4; charset=utf-8";
         metrics_render(rs->reg, &res->body);
@@ -31,9 +39,7 @@ static void handle(void *user_data, http_request_t *req, http_response_t *res)
         buf_puts(&res->body, ok ? "{\"status\":\"ok\"}"
                                 : "{\"status\":\"unavailable\",\"rest\":\"unreachable\"}");
     } else {
-        res->status = strcmp(req->path, "/metrics") == 0 || strcmp(req->path, "/health") == 0
-                          ? 405
-                          : 404;
+        res->status = route ? 405 : 404;
         res->content_type = "text/plain; charset=utf-8";
         buf_puts(&res->body, res->status == 405 ? "use GET\n" : "routes: /metrics, /health\n");
         if (res->status == 405)
@@ -42,7 +48,7 @@ static void handle(void *user_data, http_request_t *req, http_response_t *res)
 }
 
 int report_serve(const char *host, int port, metrics_registry_t *reg, http_client_t *client,
-                 report_server_t **out, char *err, size_t errlen)
+                 const ops_token_t *token, report_server_t **out, char *err, size_t errlen)
 {
     report_server_t *rs = calloc(1, sizeof *rs);
     if (!rs) {
@@ -51,6 +57,7 @@ int report_serve(const char *host, int port, metrics_registry_t *reg, http_clien
     }
     rs->reg = reg;
     rs->client = client;
+    rs->token = token;
     http_server_config_t hc = {.host = host, .port = port, .threads = 1, .max_connections = 64,
                                .connection_timeout = 30, .max_body_bytes = 1024,
                                .handler = handle, .user_data = rs};

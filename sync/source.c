@@ -62,6 +62,7 @@ int source_rows_text(source_rows_t *r, source_row_t *row, int f, const char *s, 
     if (!s)
         return 0;
     row->off[f] = r->text.len;
+    row->len[f] = len;
     buf_append(&r->text, s, len);
     buf_putc(&r->text, '\0');
     return r->text.failed ? -1 : 0;
@@ -111,6 +112,9 @@ static void fill_article(source_article_t *a, const char *text, const source_row
         .author = field(text, row, F_AUTHOR),
         .created_at = field(text, row, F_CREATED),
         .updated_at = field(text, row, F_UPDATED),
+        .title_len = row->len[F_TITLE],
+        .content_len = row->len[F_CONTENT],
+        .author_len = row->len[F_AUTHOR],
     };
 }
 

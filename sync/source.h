@@ -158,6 +158,10 @@ typedef struct source_article {
     const char *author;
     const char *created_at;
     const char *updated_at;
+    /* Bytes of the texts as stored, when the source told (0: up to the
+     * terminator): more than strlen when the text holds a NUL byte, which a
+     * SQLite TEXT value can, so that it is refused rather than cut. */
+    size_t title_len, content_len, author_len;
 } source_article_t;
 
 typedef enum source_op {

@@ -22,6 +22,7 @@ typedef struct source_row {
     int64_t id;
     source_op_t op;
     size_t off[F_COUNT]; /* offset of the field in text, or NO_TEXT for NULL */
+    size_t len[F_COUNT]; /* its bytes (a NUL byte inside counts) */
 } source_row_t;
 
 #define NO_TEXT SIZE_MAX

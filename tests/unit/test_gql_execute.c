@@ -346,9 +346,16 @@ typedef struct run_opts {
     bool no_introspection;
     bool no_prepare;
     bool no_validate; /* for documents graphql-js's validation would refuse */
+    bool mask;        /* internal errors masked, their details into `calls` */
 } run_opts_t;
 
 static gql_exec_result_t last;
+
+static void note_internal(void *ud, const char *detail)
+{
+    (void)ud;
+    buf_printf(&calls, "internal(%s);", detail);
+}
 
 static char *run_doc(const gql_schema_t *s, const char *src, const run_opts_t *ro)
 {
@@ -368,6 +375,7 @@ static char *run_doc(const gql_schema_t *s, const char *src, const run_opts_t *r
         .prepare = ro && ro->no_prepare ? NULL : prepare,
         .max_list_items = ro ? ro->max_list : 0,
         .allow_introspection = !(ro && ro->no_introspection),
+        .internal_error = ro && ro->mask ? note_internal : NULL,
     };
     buf_t out = {0};
     assert_int_equal(gql_execute(s, doc, ro ? ro->op : NULL, vars, &opt, &arena, &out, &last), 0);
@@ -947,10 +955,39 @@ static void numbers(void **state)
     }
 }
 
+/* With internal_error set, values that do not fit the schema and resolvers
+ * failing without a word reach the client as a stable message and code;
+ * the detail goes to the callback (the gateway's log). Errors the client
+ * caused keep their message. */
+static void internal_errors_masked(void **state)
+{
+    (void)state;
+    buf_reset(&calls);
+    expect(rich, "{ a: int(v: 1.5) b: fail(code: \"NOPE\") c: search { __typename } }",
+           &(run_opts_t){.mask = true, .no_prepare = true},
+           "{\"errors\":["
+           "{\"message\":\"Internal server error.\",\"locations\":[{\"line\":1,\"column\":3}],"
+           "\"path\":[\"a\"],\"extensions\":{\"code\":\"INTERNAL_SERVER_ERROR\"}},"
+           "{\"message\":\"Boom on b.\",\"locations\":[{\"line\":1,\"column\":18}],"
+           "\"path\":[\"b\"],\"extensions\":{\"code\":\"NOPE\"}},"
+           "{\"message\":\"Internal server error.\",\"locations\":[{\"line\":1,\"column\":"
+           "40}],\"path\":[\"c\",2],\"extensions\":{\"code\":\"INTERNAL_SERVER_ERROR\"}}],"
+           "\"data\":{\"a\":null,\"b\":null,\"c\":[{\"__typename\":\"User\"},"
+           "{\"__typename\":\"Post\"},null]}}");
+    buf_putc(&calls, 0);
+    assert_string_equal(calls.data,
+                        "internal(Int cannot represent non-integer value: 1.5);"
+                        "internal(Abstract type \"SearchResult\" must resolve to an Object type "
+                        "at runtime for field \"Query.search\". Either the \"SearchResult\" "
+                        "type should provide a \"resolveType\" function or each possible type "
+                        "should provide an \"isTypeOf\" function.);");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, each_setup, each_teardown)
+        T(internal_errors_masked),
         T(operation_selection), T(articles_queries), T(prepare_suspends), T(resolver_errors), T(mutations_serial),
         T(prepare_hook),        T(variables),        T(arguments),       T(skip_include_fragments),
         T(abstract_types),      T(result_coercion),  T(null_propagation), T(list_limit),

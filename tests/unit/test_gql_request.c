@@ -59,7 +59,7 @@ static void assert_post_refused(const char *ct, const char *body, int status, co
 {
     gql_http_request_t r;
     gql_request_error_t err = {0};
-    assert_int_equal(gql_request_from_post(ct, body, strlen(body), &r, &err), -1);
+    assert_int_equal(gql_request_from_post(ct, body, strlen(body), 0, &r, &err), -1);
     if (err.status != status)
         fail_msg("'%s' with %s: status %d (%s), want %d", body, ct ? ct : "(none)", err.status,
                  err.message, status);
@@ -81,7 +81,7 @@ static void test_post_content_type(void **state)
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         gql_http_request_t r;
         gql_request_error_t err = {0};
-        if (gql_request_from_post(good[i], ok, strlen(ok), &r, &err) != 0)
+        if (gql_request_from_post(good[i], ok, strlen(ok), 0, &r, &err) != 0)
             fail_msg("%s refused: %s", good[i], err.message);
         assert_string_equal(r.query, "{a}");
         gql_request_free(&r);
@@ -94,7 +94,7 @@ static void test_post_bodies(void **state)
     const char *ct = "application/json";
     assert_post_refused(ct, "", 400, "empty");
     assert_post_refused(ct, "{\"query\":", 400, "malformed");
-    assert_post_refused(ct, "[{\"query\":\"{a}\"}]", 400, "object");
+    assert_post_refused(ct, "[{\"query\":\"{a}\"}]", 400, "--max-batch 0"); /* a batch, but off */
     assert_post_refused(ct, "{}", 400, "no query");
     assert_post_refused(ct, "{\"query\":null}", 400, "string");
     assert_post_refused(ct, "{\"query\":1}", 400, "string");
@@ -110,7 +110,7 @@ static void test_post_bodies(void **state)
                        "\"variables\":{\"x\":3},\"extensions\":{\"k\":true}}";
     gql_http_request_t r;
     gql_request_error_t err = {0};
-    assert_int_equal(gql_request_from_post(ct, body, strlen(body), &r, &err), 0);
+    assert_int_equal(gql_request_from_post(ct, body, strlen(body), 0, &r, &err), 0);
     assert_string_equal(r.query, "query Q($x: Int) { a(x: $x) }");
     assert_int_equal(r.query_len, strlen(r.query));
     assert_string_equal(r.operation_name, "Q");
@@ -121,7 +121,7 @@ static void test_post_bodies(void **state)
 
     const char *nulls = "{\"query\":\"{a}\",\"operationName\":null,\"variables\":null,"
                         "\"extensions\":null}";
-    assert_int_equal(gql_request_from_post(ct, nulls, strlen(nulls), &r, &err), 0);
+    assert_int_equal(gql_request_from_post(ct, nulls, strlen(nulls), 0, &r, &err), 0);
     assert_null(r.operation_name);
     assert_null(r.variables);
     assert_null(r.extensions);
@@ -151,6 +151,36 @@ static void test_get(void **state)
     gql_request_free(&r);
 }
 
+/* A JSON array is a batch: refused when batching is off, when empty or
+ * longer than the limit; else each item reads as a request of its own. */
+static void test_batches(void **state)
+{
+    (void)state;
+    const char *ct = "application/json";
+    const char *two = "[{\"query\":\"{ a }\"},{\"query\":\"{ b }\",\"variables\":{\"x\":1}},7]";
+    gql_http_request_t r, item;
+    gql_request_error_t err = {0};
+    assert_int_equal(gql_request_from_post(ct, two, strlen(two), 0, &r, &err), -1);
+    assert_int_equal(err.status, 400);
+    assert_non_null(strstr(err.message, "--max-batch 0"));
+    assert_null(r.json);
+    assert_int_equal(gql_request_from_post(ct, two, strlen(two), 2, &r, &err), -1);
+    assert_non_null(strstr(err.message, "1 to 2 operations"));
+    assert_int_equal(gql_request_from_post(ct, "[]", 2, 5, &r, &err), -1);
+    assert_int_equal(err.status, 400);
+    assert_int_equal(gql_request_from_post(ct, two, strlen(two), 3, &r, &err), GQL_REQUEST_BATCH);
+    assert_null(r.query);
+    assert_int_equal(gql_request_batch_item(&r, 0, &item, &err), 0);
+    assert_string_equal(item.query, "{ a }");
+    assert_null(item.variables);
+    assert_int_equal(gql_request_batch_item(&r, 1, &item, &err), 0);
+    assert_string_equal(item.query, "{ b }");
+    assert_non_null(item.variables);
+    assert_int_equal(gql_request_batch_item(&r, 2, &item, &err), -1);
+    assert_int_equal(err.status, 400);
+    gql_request_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +188,7 @@ int main(void)
         cmocka_unit_test(test_post_content_type),
         cmocka_unit_test(test_post_bodies),
         cmocka_unit_test(test_get),
+        cmocka_unit_test(test_batches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

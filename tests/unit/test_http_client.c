@@ -772,9 +772,27 @@ static void test_many_threads_share_one_client(void **state)
     http_client_free(c);
 }
 
+/* What libcurl would refuse on every call is refused when configured. */
+static void test_check_url(void **state)
+{
+    (void)state;
+    char err[256];
+    assert_int_equal(http_client_check_url("http://127.0.0.1:5000", err, sizeof err), 0);
+    assert_int_equal(http_client_check_url("https://rest.example/base", err, sizeof err), 0);
+    static const char *const bad[] = {NULL, "", "ftp://x", "127.0.0.1:5000", "http://",
+                                      "http://127.0.0.1:99999", "http://:80", "http://a b"};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        err[0] = 0;
+        if (http_client_check_url(bad[k], err, sizeof err) != HTTP_CLIENT_EINVAL)
+            fail_msg("'%s' passed", bad[k] ? bad[k] : "(null)");
+        assert_true(err[0] != 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_url),
         cmocka_unit_test(test_get),
         cmocka_unit_test(test_post_body_and_headers),
         cmocka_unit_test(test_every_method),
