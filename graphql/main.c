@@ -219,22 +219,11 @@ int main(int argc, char **argv)
     }
     log_info("listening on http://%s:%d with %d threads, REST core at %s", st.host,
              http_server_port(server), threads, st.rest_api_url);
-    if (gc.ops_listener) {
-        /* One thread: /health waits for the REST core's answer in it, and
-         * a scrape every few seconds needs no more. */
-        http_server_config_t oc = {.host = st.metrics_host, .port = (int)st.metrics_port,
-                                   .threads = 1, .max_connections = 64,
-                                   .connection_timeout = (int)st.connection_timeout,
-                                   .max_body_bytes = 1024, .handler = gateway_handle_ops,
-                                   .user_data = gateway};
-        if (http_server_start(&oc, &ops_server, err, sizeof err) < 0) {
-            log_error("cannot serve /metrics and /health on %s:%lld: %s", st.metrics_host,
-                      (long long)st.metrics_port, err);
-            goto fail;
-        }
-        log_info("/metrics and /health on http://%s:%d only", st.metrics_host,
-                 http_server_port(ops_server));
-    }
+    /* One thread there: /health waits for the REST core's answer in it, and
+     * a scrape every few seconds needs no more. */
+    if (gc.ops_listener && ops_listen(&hc, st.metrics_host, (int)st.metrics_port,
+                                      gateway_handle_ops, &ops_server) < 0)
+        goto fail;
     if (metrics_token.len)
         log_info("a metrics token is configured: /metrics and /health need it");
     int sig = 0;

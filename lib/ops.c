@@ -8,6 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
+
 #define VALUE_ORIGIN "--metrics-token (METRICS_TOKEN)"
 #define FILE_ORIGIN "--metrics-token-file (METRICS_TOKEN_FILE)"
 
@@ -189,4 +191,23 @@ const char *ops_strerror(int rc)
     default:
         return "unknown error";
     }
+}
+
+int ops_listen(const http_server_config_t *main, const char *host, int port,
+               http_handler_fn handler, http_server_t **out)
+{
+    http_server_config_t cfg = *main;
+    cfg.host = host;
+    cfg.port = port;
+    cfg.threads = 1;
+    cfg.max_connections = 64;
+    cfg.max_body_bytes = 1024;
+    cfg.handler = handler;
+    char err[256];
+    if (http_server_start(&cfg, out, err, sizeof err) < 0) {
+        log_error("cannot serve /metrics and /health on %s:%d: %s", host, port, err);
+        return -1;
+    }
+    log_info("/metrics and /health on http://%s:%d only", host, http_server_port(*out));
+    return 0;
 }

@@ -98,4 +98,13 @@ int ops_bearer(const char *authorization, unsigned char *cand, size_t width, siz
 int ops_ct_equal(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen,
                  size_t width);
 
+/* Starts the listener of /metrics and /health alone (--metrics-port) on
+ * host:port, with the main listener's timeouts and abuse limits but one
+ * thread, 64 connections and tiny bodies: the endpoints are cheap and rare,
+ * and a busy API cannot starve the scrapes of it. handler serves them with
+ * main->user_data. Logs where it listens, or why it cannot, and returns 0
+ * or -1. */
+int ops_listen(const http_server_config_t *main, const char *host, int port,
+               http_handler_fn handler, http_server_t **out);
+
 #endif

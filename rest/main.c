@@ -290,27 +290,9 @@ int main(int argc, char **argv)
     log_info("listening on http://%s:%d with %d threads, database %s", st.host,
              http_server_port(server), threads,
              strncmp(st.database_url, "sqlite:", 7) == 0 ? st.database_url : "postgresql");
-    if (acfg.ops_listener) {
-        /* The operator endpoints are cheap and rare: one thread is enough,
-         * and a busy API cannot starve the scrapes of it. */
-        http_server_config_t ocfg = {
-            .host = st.metrics_host,
-            .port = (int)st.metrics_port,
-            .threads = 1,
-            .max_connections = 64,
-            .connection_timeout = (int)st.connection_timeout,
-            .max_body_bytes = 1024,
-            .handler = api_handle_ops,
-            .user_data = api,
-        };
-        if (http_server_start(&ocfg, &ops_server, err, sizeof err) < 0) {
-            log_error("cannot serve /metrics and /health on %s:%lld: %s", st.metrics_host,
-                      (long long)st.metrics_port, err);
-            goto fail;
-        }
-        log_info("/metrics and /health on http://%s:%d only", st.metrics_host,
-                 http_server_port(ops_server));
-    }
+    if (acfg.ops_listener && ops_listen(&hcfg, st.metrics_host, (int)st.metrics_port,
+                                        api_handle_ops, &ops_server) < 0)
+        goto fail;
     if (metrics_token.len)
         log_info("a metrics token is configured: /metrics and /health need it");
     if (auth)
