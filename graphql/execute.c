@@ -193,31 +193,15 @@ static int record_error(gql_exec_t *ex, const char *msg, const char *code, const
     return b->failed ? GQL_ENOMEM : 0;
 }
 
-static int field_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int field_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt, ...)
+/* A field's error. One that is the server's fault (internal) is masked
+ * when the options ask for it: the client gets a stable message and code,
+ * the options' internal_error callback the detail. */
+static int vfield_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, bool internal,
+                        const char *fmt, va_list ap)
 {
-    va_list ap;
-    va_start(ap, fmt);
     const char *msg = arena_vprintf(ex->arena, fmt, ap);
-    va_end(ap);
-    int rc = record_error(ex, msg, NULL, cf, NULL, p);
-    return rc < 0 ? rc : FAILED;
-}
-
-/* An error that is the server's fault: masked when the options ask for it
- * (the detail goes to their internal_error callback instead). */
-static int internal_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt,
-                          ...) __attribute__((format(printf, 4, 5)));
-static int internal_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt,
-                          ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    const char *msg = arena_vprintf(ex->arena, fmt, ap);
-    va_end(ap);
     const char *code = NULL;
-    if (ex->opt->internal_error) {
+    if (internal && ex->opt->internal_error) {
         ex->opt->internal_error(ex->opt->user_data, msg ? msg : "out of memory");
         msg = GQL_INTERNAL_MESSAGE;
         code = GQL_INTERNAL_CODE;
@@ -225,6 +209,30 @@ static int internal_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, c
     int rc = record_error(ex, msg, code, cf, NULL, p);
     return rc < 0 ? rc : FAILED;
 }
+
+static int field_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int field_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfield_error(ex, cf, p, false, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int internal_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+static int internal_error(gql_exec_t *ex, const cfield_t *cf, const path_t *p, const char *fmt,
+                          ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfield_error(ex, cf, p, true, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
 
 int gql_exec_error(gql_exec_t *ex, const char *code, const char *fmt, ...)
 {

@@ -83,6 +83,7 @@ typedef struct request_ctx {
     int reject_status;
     const char *reject_reason;
     size_t charged;           /* body bytes counted in the server's body_memory */
+    conn_rec_t *rec;          /* its connection's record (NULL: no deadlines), looked up once */
     int begun;                /* its headers are in: counted in in_flight */
     const char *raw_uri;      /* where the request target began in libmicrohttpd's buffer
                                * (decoded in place since), and its length up to a NUL */
@@ -149,9 +150,8 @@ static conn_rec_t *conn_rec(struct MHD_Connection *c)
     return ci ? ci->socket_context : NULL;
 }
 
-static void conn_enter(struct MHD_Connection *c, enum conn_phase phase)
+static void conn_enter(conn_rec_t *r, enum conn_phase phase)
 {
-    conn_rec_t *r = conn_rec(c);
     if (!r)
         return;
     /* The time first: a reaper that sees the new phase sees its time. */
@@ -209,6 +209,7 @@ static request_ctx_t *ctx_new(struct MHD_Connection *c)
     if (ctx) {
         ctx->start = http_now();
         ctx->conn = c;
+        ctx->rec = conn_rec(c);
     }
     return ctx;
 }
@@ -220,8 +221,8 @@ static request_ctx_t *ctx_new(struct MHD_Connection *c)
 static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)cls;
-    conn_enter(c, PHASE_RECEIVING);
     request_ctx_t *ctx = ctx_new(c);
+    conn_enter(ctx ? ctx->rec : conn_rec(c), PHASE_RECEIVING);
     if (ctx) {
         ctx->raw_uri = uri;
         ctx->raw_uri_len = strlen(uri);
@@ -336,7 +337,7 @@ void http_response_free(http_response_t *res)
 
 /* Hands res to libmicrohttpd. The body buffer moves into the MHD response,
  * which frees it once sent. */
-static enum MHD_Result send_response(struct MHD_Connection *c, http_response_t *res)
+static enum MHD_Result send_response(request_ctx_t *ctx, http_response_t *res)
 {
     size_t len = res->body.len;
     char *data = buf_detach(&res->body);
@@ -351,8 +352,8 @@ static enum MHD_Result send_response(struct MHD_Connection *c, http_response_t *
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
     for (size_t i = 0; i < res->nheaders; i++)
         MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
-    conn_enter(c, PHASE_SENDING);
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)res->status, r);
+    conn_enter(ctx->rec, PHASE_SENDING);
+    enum MHD_Result ret = MHD_queue_response(ctx->conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     http_response_free(res);
     return ret;
@@ -375,7 +376,7 @@ static enum MHD_Result dispatch(http_server_t *s, struct MHD_Connection *c, cons
         .glue = ctx,
     };
     ctx->state = NULL;
-    conn_enter(c, PHASE_HANDLING);
+    conn_enter(ctx->rec, PHASE_HANDLING);
     http_response_t res = {.status = 500};
     s->cfg.handler(s->cfg.user_data, &req, &res);
     if (ctx->deferred) {
@@ -387,7 +388,7 @@ static enum MHD_Result dispatch(http_server_t *s, struct MHD_Connection *c, cons
         http_response_header(&res, "Connection", "close");
     if (ctx->reject_status == 503)
         http_response_header(&res, "Retry-After", "1");
-    return send_response(c, &res);
+    return send_response(ctx, &res);
 }
 
 http_deferred_t *http_request_defer(http_request_t *req)
@@ -589,7 +590,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return dispatch(s, c, url, method, ctx, ctx->start);
         }
         /* Woken by http_deferred_finish: the answer is ready. */
-        return send_response(c, &ctx->answer);
+        return send_response(ctx, &ctx->answer);
     }
     if (*upload_data_size) {
         /* A chunked body (no length announced) is counted as it grows; the
@@ -614,8 +615,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     http_server_t *s = cls;
     (void)toe;
-    conn_enter(c, PHASE_WAITING);
     request_ctx_t *ctx = *con_cls;
+    conn_enter(ctx ? ctx->rec : conn_rec(c), PHASE_WAITING);
     if (!ctx)
         return;
     if (ctx->begun)

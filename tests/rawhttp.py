@@ -183,3 +183,17 @@ def assert_oversized_refused(port, data, status):
     want = b"HTTP/1.1 %d" % status
     assert all(s in (want, b"") for s in seen), seen
     assert want in seen, seen
+
+
+def assert_per_client_limit(port, limit):
+    """With limit connections held from 127.0.0.1, one more from there is closed at once while
+    one from 127.0.0.2 is served; once the first ones close, 127.0.0.1 is served again."""
+    held = holds(port, limit)
+    assert refused_at_once(port, "127.0.0.1"), "a connection beyond the per-client limit was served"
+    assert not refused_at_once(port, "127.0.0.2"), "another client address was refused"
+    for c in held:
+        c.close()
+    deadline = time.monotonic() + 5
+    while refused_at_once(port, "127.0.0.1"):
+        assert time.monotonic() < deadline, "127.0.0.1 was not served again after its connections closed"
+        time.sleep(0.1)

@@ -148,15 +148,19 @@ class Server:
         pytest.fail(f"articles-rest exited at start ({self.proc.returncode}): {' '.join(self.command())}\n"
                     f"{self.log_tail()}")
 
+    def ready(self):
+        """True once the server answers (an OSError or a malformed answer: not yet)."""
+        return Client("127.0.0.1", self.port, timeout=2).get("/health").status == 200
+
     def _wait_ready(self, timeout):
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 return False
             try:
-                if Client("127.0.0.1", self.port, timeout=2).get("/health").status == 200:
+                if self.ready():
                     return True
-            except OSError:
+            except (OSError, AssertionError):  # not listening yet, or half an answer
                 pass
             time.sleep(0.02)
         return False

@@ -9,6 +9,7 @@ import re
 import socket
 import time
 import urllib.parse
+import urllib.request
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -297,3 +298,12 @@ def parse_metrics(text):
 def sample_value(samples, name, **labels):
     vals = [v for n, l, v in samples if n == name and all(l.get(k) == x for k, x in labels.items())]
     return sum(vals) if vals else None
+
+
+def prometheus_query(port, expr):
+    """The result of an instant query to the Prometheus on port; a refusal fails the test."""
+    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    with urllib.request.urlopen(url, timeout=5) as r:
+        body = json.load(r)
+    assert body["status"] == "success", body
+    return body["data"]["result"]

@@ -2,19 +2,18 @@
 intervals rewritten to the test's ports and to one second), scrapes the REST
 core: the target is up, the key series carry the expected labels, and the
 recording rules produce values."""
-import json
 import os
 import pathlib
 import shutil
 import subprocess
 import time
-import urllib.parse
 import urllib.request
 
 import pytest
 import yaml
 
 from conftest import free_port
+from helpers import prometheus_query
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -33,18 +32,10 @@ def prometheus_config(rest_port, workdir):
     return path
 
 
-def query(port, expr):
-    url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-    with urllib.request.urlopen(url, timeout=5) as r:
-        body = json.load(r)
-    assert body["status"] == "success", body
-    return body["data"]["result"]
-
-
 def wait_for(port, expr, timeout=40):
     deadline = time.time() + timeout
     while time.time() < deadline:
-        result = query(port, expr)
+        result = prometheus_query(port, expr)
         if result:
             return result
         time.sleep(0.5)
@@ -93,7 +84,7 @@ def test_prometheus_scrapes_the_rest_core(fresh_server, prometheus):
     assert up[0]["metric"]["job"] == "articles-rest"
     series = wait_for(prometheus, 'http_requests_total{job="articles-rest",route="/articles/{id}",status="404"}')
     assert series[0]["metric"]["method"] == "GET"
-    routes = {r["metric"]["route"] for r in query(prometheus, 'http_requests_total{job="articles-rest"}')}
+    routes = {r["metric"]["route"] for r in prometheus_query(prometheus, 'http_requests_total{job="articles-rest"}')}
     assert routes <= {"/articles", "/articles/{id}", "/articles/bulk", "/health", "/metrics",
                       "/openapi.json", "unmatched"}, routes
     for name in ("articles_stored", "articles_build_info", "process_resident_memory_bytes",

@@ -82,16 +82,9 @@ def test_trickling_client_is_cut_off(rest, tmp_path_factory):
 
 
 def test_connections_per_client_address(rest, tmp_path_factory):
+    """The same limit as the REST core's (tests/blackbox/test_limits.py), in the shared glue."""
     g = start_gateway(tmp_path_factory, rest.port, "--max-connections-per-client", "3")
-    held = rawhttp.holds(g.port, 3)
-    assert rawhttp.refused_at_once(g.port, "127.0.0.1")
-    assert not rawhttp.refused_at_once(g.port, "127.0.0.2")
-    for c in held:
-        c.close()
-    deadline = time.time() + 5
-    while rawhttp.refused_at_once(g.port, "127.0.0.1"):
-        assert time.time() < deadline, "127.0.0.1 was not served again after its connections closed"
-        time.sleep(0.1)
+    rawhttp.assert_per_client_limit(g.port, 3)
     assert g.stop() == 0
 
 
