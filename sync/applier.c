@@ -151,6 +151,16 @@ int applier_apply(const applier_config_t *cfg, applier_item_t *items, size_t n, 
         for (; i < n && k < max; i++)
             if (items[i].outcome == APPLIER_PENDING)
                 idx[k++] = i;
+        /* An article's run of changes goes in one request, so one
+         * transaction: replayed after a crash, it never shows the article
+         * going back to an older state. */
+        if (i < n && k == max && items[i].joined) {
+            size_t r = k - 1;
+            while (r > 0 && items[idx[r]].joined)
+                r--;
+            if (r > 0)
+                k = r, i = idx[r];
+        }
         if (k)
             rc = send_group(cfg, items, idx, k, &body, err, errlen);
     }

@@ -16,6 +16,7 @@
 #ifndef SYNC_APPLIER_H
 #define SYNC_APPLIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -38,6 +39,7 @@ typedef struct applier_item {
     const char *json;        /* one bulk item: {"op":"upsert","article":{...}} or a delete */
     size_t len;
     const char *traceparent; /* the change's W3C traceparent, or NULL */
+    bool joined;             /* same article as the item before: sent in its request */
     /* outcome */
     applier_outcome_t outcome;
     int status;              /* the REST core's status when rejected */

@@ -604,6 +604,12 @@ struct kafka_consumer {
     pthread_mutex_t mu; /* guards the assignment below (rebalances vs. metrics) */
     kafka_lag_t *parts; /* assigned partitions of topic, by partition, with their lag */
     size_t nparts, capparts;
+    /* Revokes served inside the running kafka_consume_batch (its thread
+     * only): the partitions, so that what it polled from them before is
+     * dropped. */
+    uint64_t revokes;
+    int32_t *revoked;
+    size_t nrevoked, caprevoked;
 };
 
 static int part_cmp(const void *a, const void *b)
@@ -675,10 +681,59 @@ static void on_assign(kafka_consumer_t *c, rd_kafka_t *rk, rd_kafka_topic_partit
              c->topic, atomic_load(&c->paused) ? " (paused)" : "");
 }
 
+static void note_revoked(kafka_consumer_t *c, const rd_kafka_topic_partition_list_t *parts)
+{
+    c->revokes++;
+    if (c->nrevoked == SIZE_MAX)
+        return;
+    size_t need = c->nrevoked + (size_t)parts->cnt;
+    if (need > c->caprevoked) {
+        int32_t *r = realloc(c->revoked, need * 2 * sizeof *r);
+        if (!r) {
+            /* Without the list, every message polled so far is dropped:
+             * re-read, never lost. */
+            c->nrevoked = SIZE_MAX;
+            return;
+        }
+        c->revoked = r, c->caprevoked = need * 2;
+    }
+    for (int i = 0; i < parts->cnt; i++)
+        if (strcmp(parts->elems[i].topic, c->topic) == 0)
+            c->revoked[c->nrevoked++] = parts->elems[i].partition;
+}
+
+static bool was_revoked(const kafka_consumer_t *c, int32_t partition)
+{
+    if (c->nrevoked == SIZE_MAX)
+        return true;
+    for (size_t i = 0; i < c->nrevoked; i++)
+        if (c->revoked[i] == partition)
+            return true;
+    return false;
+}
+
+/* Drops from out what was polled from partitions revoked since: their next
+ * owner reads it again from the committed offset, and applying it here
+ * too could overwrite what that owner applied after. */
+static void drop_revoked(kafka_consumer_t *c, kafka_message_t *out, size_t *got)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *got; i++) {
+        if (was_revoked(c, out[i].partition)) {
+            free(out[i].traceparent);
+            rd_kafka_message_destroy(out[i].raw);
+        } else {
+            out[kept++] = out[i];
+        }
+    }
+    *got = kept;
+}
+
 static void on_revoke(kafka_consumer_t *c, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts,
                       bool coop)
 {
     bool lost = rd_kafka_assignment_lost(rk);
+    note_revoked(c, parts);
     if (c->on_revoke) {
         int32_t *ids = malloc(((size_t)parts->cnt + 1) * sizeof *ids);
         size_t n = 0;
@@ -909,12 +964,19 @@ int kafka_consume_batch(kafka_consumer_t *c, size_t max, int timeout_ms, kafka_m
     size_t got = 0;
     int64_t deadline = now_ms() + timeout_ms;
     int rc = 0;
+    uint64_t revokes = c->revokes;
+    c->nrevoked = 0;
     while (got < max) {
         /* After the first message, wait a little for more: fetches arrive
          * in chunks, and a full batch is one request to the REST core
          * instead of several small ones. */
         int64_t left = deadline - now_ms();
         rd_kafka_message_t *raw = rd_kafka_consumer_poll(c->rk, left > 0 ? (int)left : 0);
+        if (c->revokes != revokes) {
+            drop_revoked(c, out, &got);
+            revokes = c->revokes;
+            c->nrevoked = 0;
+        }
         if (!raw) {
             if (got > 0 || left <= 0)
                 break;
@@ -1089,6 +1151,7 @@ int kafka_consumer_close(kafka_consumer_t *c)
     rd_kafka_destroy(c->rk);
     pthread_mutex_destroy(&c->mu);
     free(c->parts);
+    free(c->revoked);
     free(c->topic);
     free(c);
     return rc;

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture.h"
 #include "event.h"
@@ -15,18 +16,27 @@
 /* librdkafka waits this long for a delivery before giving up on it; the
  * default (5 minutes) would hold a stopping daemon for as long. Its queues
  * are kept to a few MiB: the defaults (up to 1 GiB of prefetched messages
- * per consumer) would dwarf the daemon. Measured with 200k events of 700
- * bytes: fetches of 1 MiB halve the throughput (librdkafka 2.0 then backs
- * off a second whenever its queue is full), 4 MiB add 30 MiB of memory and
- * nothing else; 2 MiB keep both. */
+ * per consumer) would dwarf the daemon.
+ *
+ * librdkafka before 2.2 stops fetching once its queue holds
+ * queued.min.messages, and looks again only when something wakes its
+ * broker thread, a second later at worst: the consumer then starves while
+ * the queue is long drained. A metadata refresh every 100 ms is such a
+ * wake-up (a small request to one broker). With it, 5000 queued events
+ * (3.5 MB at 700 bytes) outlast the wait. Small per-partition fetches make
+ * every fetch carry all partitions, so a window of events spans few ids.
+ * No compression: lz4 cost the daemon 15 MiB of buffers and the broker
+ * CPU to validate, and gained nothing on the measured link. */
 static const char *const producer_props[] = {"message.timeout.ms=60000",
+                                             "compression.codec=none",
                                              "queue.buffering.max.kbytes=4096",
                                              "queue.buffering.max.messages=20000"};
 static const char *const consumer_props[] = {"queued.max.messages.kbytes=8192",
-                                             "queued.min.messages=1000",
+                                             "queued.min.messages=5000",
+                                             "topic.metadata.refresh.interval.ms=100",
                                              "fetch.error.backoff.ms=10",
                                              "fetch.max.bytes=2097152",
-                                             "max.partition.fetch.bytes=1048576"};
+                                             "max.partition.fetch.bytes=131072"};
 #define NPROPS(a) (sizeof a / sizeof a[0])
 #define FLUSH_TIMEOUT_MS 60000
 
@@ -210,23 +220,55 @@ int pipeline_produce(pipeline_t *p)
 
 /* ---- consuming ------------------------------------------------------------ */
 
+/* The consumer is two threads. The consuming thread polls librdkafka and
+ * decodes; the applier thread sends each decoded batch to the REST core,
+ * then stores and commits its offsets. One batch waits between them, so
+ * fetching and decoding the next batch overlap the REST core's work on the
+ * current one. Batches are applied one at a time in the order they were
+ * polled, so each article's events keep their order, and offsets are stored
+ * only for applied batches, oldest first. */
+
+/* A decoded batch on its way to the REST core. idx maps items to msgs. */
+typedef struct batch {
+    kafka_message_t *msgs;
+    size_t n;
+    applier_item_t *items;
+    size_t *idx;
+    size_t nitems;
+    buf_t json;
+} batch_t;
+
 typedef struct consuming {
     pipeline_t *p;
     kafka_consumer_t *kc;
     kafka_producer_t *dlq; /* for dead letters only */
     char dlq_topic[256];
-    bool revoked;          /* partitions went while a batch was in hand */
     int32_t shown[256];    /* partitions with a lag series, to zero those that went */
     size_t nshown;
+    batch_t *holding;      /* decoded, not yet handed over (consuming thread) */
+
+    /* The hand-over, guarded by mu. */
+    pthread_t applier;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch_t *next;         /* handed over, not yet taken */
+    bool busy;             /* the applier has a batch in hand */
+    bool waiting;          /* ... and waits for the REST core, partitions paused */
+    bool closing;          /* no more batches: the applier ends */
+    bool revoking;         /* partitions are going: the applier stops waiting */
+    bool dropping;         /* a batch was abandoned: the later ones are too */
+    int rc;                /* the applier's first failure */
 } consuming_t;
 
-static void on_revoke(kafka_consumer_t *c, const int32_t *partitions, size_t n, bool lost,
-                      void *arg)
+static void batch_free(batch_t *b)
 {
-    (void)c, (void)partitions, (void)lost;
-    consuming_t *cs = arg;
-    if (n)
-        cs->revoked = true;
+    if (!b)
+        return;
+    kafka_messages_free(b->msgs, b->n);
+    buf_free(&b->json);
+    free(b->items);
+    free(b->idx);
+    free(b);
 }
 
 static int dead_letter_message(consuming_t *cs, const kafka_message_t *m, const char *reason,
@@ -244,114 +286,285 @@ static int dead_letter_message(consuming_t *cs, const kafka_message_t *m, const 
     return 0;
 }
 
-/* The messages as bulk items; those that are not events go to the dead
- * letters. idx maps items to messages. */
-static int decode_batch(consuming_t *cs, const kafka_message_t *msgs, size_t n,
-                        applier_item_t *items, size_t *idx, size_t *nitems, buf_t *json)
+/* Sorting a batch by article id keeps each article's events in their order
+ * (the sort is stable: ties keep the order of arrival), and makes the REST
+ * core's inserts neighbours: the events of one fetch come from several
+ * partitions, whose ids interleave. */
+typedef struct sort_key {
+    int64_t id;
+    size_t pos;
+} sort_key_t;
+
+static int key_cmp(const void *a, const void *b)
 {
-    size_t *offs = calloc(n + 1, sizeof *offs);
-    if (!offs)
-        return PIPELINE_EFATAL;
-    *nitems = 0;
-    for (size_t i = 0; i < n; i++) {
-        event_t ev;
-        event_error_t err;
-        int rc = event_decode(msgs[i].value, msgs[i].valuelen, &ev, &err);
-        if (rc == 0 && (rc = event_check_key(&ev, msgs[i].key, msgs[i].keylen, &err)) < 0)
-            event_free(&ev);
-        if (rc == EVENT_EINVAL) {
-            if (dead_letter_message(cs, &msgs[i], err.reason, err.message) < 0) {
-                free(offs);
-                return PIPELINE_EFATAL;
-            }
-            continue;
-        }
-        size_t start = json->len;
-        if (rc < 0 || event_to_bulk_item(&ev, json) < 0) {
-            event_free(&ev);
-            free(offs);
-            return PIPELINE_EFATAL;
-        }
-        event_free(&ev);
-        offs[*nitems] = start;
-        items[*nitems] = (applier_item_t){.len = json->len - start,
-                                          .traceparent = msgs[i].traceparent};
-        idx[(*nitems)++] = i;
-    }
-    for (size_t i = 0; i < *nitems; i++)
-        items[i].json = json->data + offs[i];
-    free(offs);
-    return json->failed ? PIPELINE_EFATAL : 0;
+    const sort_key_t *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* Waiting for the REST core, the partitions are paused and the group is
- * still served. Returns 0, or 1 when the partitions were taken away
- * meanwhile (the batch is dropped: their new owner applies it). */
+static int sort_items(batch_t *b, const int64_t *ids)
+{
+    sort_key_t *keys = malloc((b->nitems + 1) * sizeof *keys);
+    applier_item_t *items = malloc((b->nitems + 1) * sizeof *items);
+    size_t *idx = malloc((b->nitems + 1) * sizeof *idx);
+    if (!keys || !items || !idx) {
+        free(keys), free(items), free(idx);
+        return PIPELINE_EFATAL;
+    }
+    for (size_t i = 0; i < b->nitems; i++)
+        keys[i] = (sort_key_t){ids[i], i};
+    qsort(keys, b->nitems, sizeof *keys, key_cmp);
+    for (size_t i = 0; i < b->nitems; i++) {
+        items[i] = b->items[keys[i].pos];
+        items[i].joined = i > 0 && keys[i].id == keys[i - 1].id;
+        idx[i] = b->idx[keys[i].pos];
+    }
+    free(b->items), free(b->idx), free(keys);
+    b->items = items, b->idx = idx;
+    return 0;
+}
+
+/* The messages as bulk items, by article id; those that are not events go
+ * to the dead letters. */
+static int decode_batch(consuming_t *cs, batch_t *b)
+{
+    size_t *offs = calloc(b->n + 1, sizeof *offs);
+    int64_t *ids = calloc(b->n + 1, sizeof *ids);
+    int rc = offs && ids ? 0 : PIPELINE_EFATAL;
+    for (size_t i = 0; rc == 0 && i < b->n; i++) {
+        const kafka_message_t *m = &b->msgs[i];
+        event_t ev;
+        event_error_t err;
+        int erc = event_decode(m->value, m->valuelen, &ev, &err);
+        if (erc == 0 && (erc = event_check_key(&ev, m->key, m->keylen, &err)) < 0)
+            event_free(&ev);
+        if (erc == EVENT_EINVAL) {
+            rc = dead_letter_message(cs, m, err.reason, err.message);
+            continue;
+        }
+        size_t start = b->json.len;
+        ids[b->nitems] = ev.id;
+        if (erc < 0 || event_to_bulk_item(&ev, &b->json) < 0)
+            rc = PIPELINE_EFATAL;
+        if (erc == 0)
+            event_free(&ev);
+        offs[b->nitems] = start;
+        b->items[b->nitems] = (applier_item_t){.len = b->json.len - start,
+                                               .traceparent = m->traceparent};
+        b->idx[b->nitems++] = i;
+    }
+    if (rc == 0 && b->json.failed)
+        rc = PIPELINE_EFATAL;
+    for (size_t i = 0; rc == 0 && i < b->nitems; i++)
+        b->items[i].json = b->json.data + offs[i];
+    if (rc == 0)
+        rc = sort_items(b, ids);
+    free(offs);
+    free(ids);
+    return rc;
+}
+
+/* Takes msgs (freed on failure too); NULL when out of memory or when a
+ * message could not be dead-lettered (p->err says which). */
+static batch_t *batch_new(consuming_t *cs, kafka_message_t *msgs, size_t n)
+{
+    batch_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        kafka_messages_free(msgs, n);
+        snprintf(cs->p->err, sizeof cs->p->err, "out of memory");
+        return NULL;
+    }
+    b->msgs = msgs, b->n = n;
+    b->items = calloc(n, sizeof *b->items);
+    b->idx = calloc(n, sizeof *b->idx);
+    if (!b->items || !b->idx || decode_batch(cs, b) < 0) {
+        if (!cs->p->err[0])
+            snprintf(cs->p->err, sizeof cs->p->err, "out of memory");
+        batch_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+/* The applier's wait between tries while the REST core is unavailable:
+ * the partitions are paused (the consuming thread keeps the group served).
+ * Returns 0 to try again, 1 when the partitions are going (the batch is
+ * abandoned: their next owner applies it), or PIPELINE_ESTOPPED. */
 static int paused_wait(void *ud, long ms)
 {
     consuming_t *cs = ud;
     if (!kafka_paused(cs->kc))
         kafka_pause(cs->kc);
+    pthread_mutex_lock(&cs->mu);
+    cs->waiting = true;
+    pthread_cond_broadcast(&cs->cv);
     double until = pipeline_unix_now() + (double)ms / 1000.0;
-    while (pipeline_unix_now() < until && !atomic_load(cs->p->stop)) {
-        kafka_message_t *none = NULL;
-        size_t k = 0;
-        kafka_consume_batch(cs->kc, 1, 50, &none, &k); /* paused: nothing comes */
-        kafka_messages_free(none, k);
+    while (!cs->revoking && !atomic_load(cs->p->stop) && pipeline_unix_now() < until) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&cs->cv, &cs->mu, &ts);
     }
-    if (atomic_load(cs->p->stop))
-        return PIPELINE_ESTOPPED;
-    return cs->revoked ? 1 : 0;
-}
-
-static int apply_consumed(consuming_t *cs, applier_item_t *items, size_t n)
-{
-    cs->revoked = false;
-    int rc = pipeline_apply(cs->p, items, n, paused_wait, cs);
-    if (kafka_paused(cs->kc))
-        kafka_resume(cs->kc);
+    int rc = atomic_load(cs->p->stop) ? PIPELINE_ESTOPPED : cs->revoking ? 1 : 0;
+    pthread_mutex_unlock(&cs->mu);
     return rc;
 }
 
-static int consume_batch(consuming_t *cs, kafka_message_t *msgs, size_t n)
+/* Applies a batch, dead-letters what the REST core refused, then stores
+ * and commits the offsets. Returns 0, 1 when abandoned, or an error. */
+static int apply_batch(consuming_t *cs, batch_t *b)
 {
     pipeline_t *p = cs->p;
-    applier_item_t *items = calloc(n, sizeof *items);
-    size_t *idx = calloc(n, sizeof *idx);
-    buf_t json = {0};
-    size_t nitems = 0;
-    int rc = items && idx ? decode_batch(cs, msgs, n, items, idx, &nitems, &json)
-                          : PIPELINE_EFATAL;
-    if (rc == 0)
-        rc = apply_consumed(cs, items, nitems);
+    int rc = pipeline_apply(p, b->items, b->nitems, paused_wait, cs);
+    pthread_mutex_lock(&cs->mu);
+    cs->waiting = false;
+    pthread_mutex_unlock(&cs->mu);
+    if (kafka_paused(cs->kc))
+        kafka_resume(cs->kc);
     int64_t applied = 0;
-    for (size_t i = 0; rc == 0 && i < nitems; i++) {
-        if (items[i].outcome == APPLIER_APPLIED) {
+    for (size_t i = 0; rc == 0 && i < b->nitems; i++) {
+        applier_item_t *it = &b->items[i];
+        if (it->outcome == APPLIER_APPLIED) {
             applied++;
             continue;
         }
         char reason[24];
-        snprintf(reason, sizeof reason, "http_%d", items[i].status);
-        rc = dead_letter_message(cs, &msgs[idx[i]], reason, items[i].reason);
+        snprintf(reason, sizeof reason, "http_%d", it->status);
+        rc = dead_letter_message(cs, &b->msgs[b->idx[i]], reason, it->reason);
     }
-    if (rc == 0) {
-        /* Committed now, not by the next auto-commit: after a crash only
-         * the batch in hand is applied again, and as the REST core applies
-         * a batch in one transaction, no article is ever seen going back to
-         * an older state. */
-        kafka_store_offsets(cs->kc, msgs, n);
-        kafka_commit(cs->kc);
-        metric_inc(p->metrics->applied, NULL, (double)applied);
-        atomic_fetch_add(&p->summary->applied, applied);
-        pipeline_log_batch(nitems ? items[0].traceparent : NULL, "applied", applied, n,
-                           "offset", msgs[n - 1].offset);
+    if (rc != 0)
+        return rc;
+    /* Committed now, not by the next auto-commit: after a crash only the
+     * batches in hand are applied again, and as the REST core applies a
+     * batch in one transaction, no article is ever seen going back to an
+     * older state. */
+    kafka_store_offsets(cs->kc, b->msgs, b->n);
+    kafka_commit(cs->kc);
+    metric_inc(p->metrics->applied, NULL, (double)applied);
+    atomic_fetch_add(&p->summary->applied, applied);
+    pipeline_log_batch(b->nitems ? b->items[0].traceparent : NULL, "applied", applied, b->n,
+                       "offset", b->msgs[b->n - 1].offset);
+    return 0;
+}
+
+static void *applier_main(void *arg)
+{
+    consuming_t *cs = arg;
+    pthread_mutex_lock(&cs->mu);
+    for (;;) {
+        while (!cs->next && !cs->closing)
+            pthread_cond_wait(&cs->cv, &cs->mu);
+        batch_t *b = cs->next;
+        if (!b)
+            break;
+        cs->next = NULL;
+        /* Once a batch is abandoned or failed, applying a later one would
+         * store offsets past it. */
+        bool skip = cs->dropping || cs->rc != 0;
+        cs->busy = !skip;
+        pthread_cond_broadcast(&cs->cv);
+        pthread_mutex_unlock(&cs->mu);
+        int rc = skip ? 0 : apply_batch(cs, b);
+        batch_free(b);
+        pthread_mutex_lock(&cs->mu);
+        if (rc == 1)
+            cs->dropping = true;
+        else if (rc < 0 && cs->rc == 0)
+            cs->rc = rc;
+        cs->busy = false;
+        pthread_cond_broadcast(&cs->cv);
     }
-    if (rc == PIPELINE_EFATAL && !p->err[0])
-        snprintf(p->err, sizeof p->err, "out of memory");
-    buf_free(&json);
-    free(items);
-    free(idx);
-    return rc == 1 ? 0 : rc; /* revoked: the new owner consumes them again */
+    pthread_mutex_unlock(&cs->mu);
+    return NULL;
+}
+
+/* Serves the group while the applier waits for the REST core: the
+ * partitions are paused, so nothing comes but rebalances. */
+static void serve_group(consuming_t *cs)
+{
+    kafka_message_t *none = NULL;
+    size_t k = 0;
+    kafka_consume_batch(cs->kc, 1, 50, &none, &k);
+    kafka_messages_free(none, k);
+}
+
+/* Hands b to the applier once the slot is free. Returns 0, or the
+ * applier's failure (b is then freed). Called with mu held. */
+static int hand_over_locked(consuming_t *cs, batch_t *b)
+{
+    while (cs->next && cs->rc == 0) {
+        if (cs->waiting && !cs->revoking) {
+            /* The outage may be long: keep our place in the group. A
+             * revoke meanwhile takes cs->holding into the pipeline. */
+            cs->holding = b;
+            pthread_mutex_unlock(&cs->mu);
+            serve_group(cs);
+            pthread_mutex_lock(&cs->mu);
+            if (!cs->holding)
+                return 0;
+            cs->holding = NULL;
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&cs->cv, &cs->mu, &ts);
+    }
+    if (cs->rc != 0) {
+        batch_free(b);
+        return cs->rc;
+    }
+    cs->next = b;
+    pthread_cond_broadcast(&cs->cv);
+    return 0;
+}
+
+static int hand_over(consuming_t *cs, batch_t *b)
+{
+    pthread_mutex_lock(&cs->mu);
+    int rc = hand_over_locked(cs, b);
+    pthread_mutex_unlock(&cs->mu);
+    return rc;
+}
+
+/* Waits until the applier has nothing in hand. Called with mu held. */
+static void drain_locked(consuming_t *cs)
+{
+    while (cs->next || cs->busy)
+        pthread_cond_wait(&cs->cv, &cs->mu);
+}
+
+/* Before partitions go, everything polled from them is applied and its
+ * offsets stored (kafka.c then commits), or, when the REST core is
+ * unavailable, abandoned: the next owner reads it again from the last
+ * commit. Runs on the consuming thread, inside kafka_consume_batch. */
+static void on_revoke(kafka_consumer_t *c, const int32_t *partitions, size_t n, bool lost,
+                      void *arg)
+{
+    (void)c, (void)partitions, (void)lost;
+    consuming_t *cs = arg;
+    if (!n)
+        return;
+    pthread_mutex_lock(&cs->mu);
+    cs->revoking = true;
+    pthread_cond_broadcast(&cs->cv);
+    batch_t *held = cs->holding;
+    cs->holding = NULL;
+    if (held) {
+        while (cs->next)
+            pthread_cond_wait(&cs->cv, &cs->mu);
+        cs->next = held;
+        pthread_cond_broadcast(&cs->cv);
+    }
+    drain_locked(cs);
+    cs->revoking = false;
+    cs->dropping = false;
+    pthread_mutex_unlock(&cs->mu);
 }
 
 /* Updates the lag gauge; true when every assigned partition is known to be
@@ -391,6 +604,76 @@ static bool lag_zero(consuming_t *cs)
     return zero;
 }
 
+static bool applier_idle(consuming_t *cs)
+{
+    pthread_mutex_lock(&cs->mu);
+    bool idle = !cs->next && !cs->busy;
+    pthread_mutex_unlock(&cs->mu);
+    return idle;
+}
+
+/* Events polled at once: a batch per assigned partition (up to
+ * WINDOW_BATCHES), so that sorted by id they fill requests of neighbouring
+ * ids. */
+#define WINDOW_BATCHES 2
+static size_t window(consuming_t *cs)
+{
+    size_t parts = kafka_consumer_assignment_count(cs->kc);
+    size_t k = parts < 1 ? 1 : parts > WINDOW_BATCHES ? WINDOW_BATCHES : parts;
+    size_t w = cs->p->batch * k;
+    return w > KAFKA_MAX_BATCH ? KAFKA_MAX_BATCH : w;
+}
+
+/* The consuming thread's loop. Returns 0 when caught up (once),
+ * PIPELINE_ESTOPPED, or PIPELINE_EFATAL. */
+static int consume_loop(consuming_t *cs)
+{
+    pipeline_t *p = cs->p;
+    double idle_since = 0, lag_at = 0;
+    while (!atomic_load(p->stop)) {
+        kafka_message_t *msgs = NULL;
+        size_t n = 0;
+        if (pipeline_unix_now() - lag_at >= 1.0) { /* the gauges, also while busy */
+            lag_zero(cs);
+            lag_at = pipeline_unix_now();
+        }
+        if (kafka_consume_batch(cs->kc, window(cs), 200, &msgs, &n) < 0) {
+            snprintf(p->err, sizeof p->err, "Kafka consumer failed");
+            return PIPELINE_EFATAL;
+        }
+        if (n) {
+            idle_since = 0;
+            batch_t *b = batch_new(cs, msgs, n);
+            if (!b)
+                return PIPELINE_EFATAL;
+            int rc = hand_over(cs, b);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        pthread_mutex_lock(&cs->mu);
+        int failed = cs->rc;
+        pthread_mutex_unlock(&cs->mu);
+        if (failed < 0)
+            return failed;
+        if (p->follow || (p->produced_all && !atomic_load(p->produced_all)) || !applier_idle(cs)) {
+            idle_since = 0;
+            continue;
+        }
+        /* Once: done when the committed offsets reach the ends. The lag
+         * comes from librdkafka's statistics, a second old at most. */
+        if (!idle_since) {
+            idle_since = pipeline_unix_now();
+            kafka_commit(cs->kc);
+        } else if (pipeline_unix_now() - idle_since > 1.5 && lag_zero(cs)) {
+            return 0;
+        } else if (pipeline_unix_now() - idle_since > 1.5) {
+            idle_since = 0; /* commit again and wait for fresher statistics */
+        }
+    }
+    return PIPELINE_ESTOPPED;
+}
+
 int pipeline_consume(pipeline_t *p)
 {
     consuming_t cs = {.p = p};
@@ -399,53 +682,41 @@ int pipeline_consume(pipeline_t *p)
                          .props = consumer_props, .nprops = NPROPS(consumer_props),
                          .on_revoke = on_revoke, .on_revoke_arg = &cs};
     char err[256];
+    if (pthread_mutex_init(&cs.mu, NULL) != 0 || pthread_cond_init(&cs.cv, NULL) != 0) {
+        snprintf(p->err, sizeof p->err, "cannot start the applier thread");
+        return PIPELINE_EFATAL;
+    }
+    int rc = PIPELINE_EFATAL;
     if (kafka_consumer_new(&kc, &cs.kc, err, sizeof err) < 0) {
         snprintf(p->err, sizeof p->err, "Kafka consumer: %.200s", err);
-        return PIPELINE_EFATAL;
+        goto fail;
     }
     if (new_producer(p, &cs.dlq) < 0) {
         kafka_consumer_close(cs.kc);
-        return PIPELINE_EFATAL;
+        goto fail;
     }
-    int rc = PIPELINE_ESTOPPED;
-    double idle_since = 0, lag_at = 0;
-    while (!atomic_load(p->stop)) {
-        kafka_message_t *msgs = NULL;
-        size_t n = 0;
-        if (pipeline_unix_now() - lag_at >= 1.0) { /* the gauges, also while busy */
-            lag_zero(&cs);
-            lag_at = pipeline_unix_now();
-        }
-        if (kafka_consume_batch(cs.kc, p->batch, 200, &msgs, &n) < 0) {
-            snprintf(p->err, sizeof p->err, "Kafka consumer failed");
-            rc = PIPELINE_EFATAL;
-            break;
-        }
-        if (n) {
-            idle_since = 0;
-            rc = consume_batch(&cs, msgs, n);
-            kafka_messages_free(msgs, n);
-            if (rc < 0)
-                break;
-            rc = PIPELINE_ESTOPPED;
-            continue;
-        }
-        if (p->follow || (p->produced_all && !atomic_load(p->produced_all)))
-            continue;
-        /* Once: done when the committed offsets reach the ends. The lag
-         * comes from librdkafka's statistics, a second old at most. */
-        if (!idle_since) {
-            idle_since = pipeline_unix_now();
-            kafka_commit(cs.kc);
-        } else if (pipeline_unix_now() - idle_since > 1.5 && lag_zero(&cs)) {
-            rc = 0;
-            break;
-        } else if (pipeline_unix_now() - idle_since > 1.5) {
-            idle_since = 0; /* commit again and wait for fresher statistics */
-        }
+    if (pthread_create(&cs.applier, NULL, applier_main, &cs) != 0) {
+        snprintf(p->err, sizeof p->err, "cannot start the applier thread");
+        kafka_consumer_close(cs.kc);
+        kafka_producer_free(cs.dlq);
+        goto fail;
     }
-    kafka_consumer_close(cs.kc); /* commits what was stored */
+    rc = consume_loop(&cs);
+    /* What was handed over is applied (or, when stopping, abandoned)
+     * before the last commit, which kafka_consumer_close makes. */
+    pthread_mutex_lock(&cs.mu);
+    drain_locked(&cs);
+    cs.closing = true;
+    pthread_cond_broadcast(&cs.cv);
+    pthread_mutex_unlock(&cs.mu);
+    pthread_join(cs.applier, NULL);
+    if (cs.rc == PIPELINE_EFATAL || (rc == 0 && cs.rc < 0))
+        rc = cs.rc;
+    kafka_consumer_close(cs.kc);
     kafka_producer_free(cs.dlq);
+fail:
+    pthread_cond_destroy(&cs.cv);
+    pthread_mutex_destroy(&cs.mu);
     return rc;
 }
 

@@ -157,6 +157,38 @@ def test_poison_events_go_to_the_dead_letter_topic(broker, server_factory, tmp_p
     assert reasons == {"5": "bad_json", "78": "key_mismatch", "79": "bad_value", "80": "http_422"}, reasons
 
 
+def test_a_batch_sorted_by_id_keeps_each_articles_order(broker, server_factory, tmp_path):
+    """The consumer sorts a window of events by article id for the REST core's sake; each
+    article's events must still be applied in the order they were produced, even when its runs
+    cross the requests a window is cut into (--batch-size 4, two partitions: windows of 8)."""
+    rest = server_factory.start()
+    env = kenv(broker, KAFKA_PARTITIONS="2")
+    topic = env["KAFKA_TOPIC"]
+    source = Source("sqlite", tmp_path)
+    source.insert([(1, "t1", "c", None)])
+    assert sync("init", source=source).returncode == 0
+    assert ksync("produce", "--once", broker=broker, env=env, source=source, cwd=tmp_path).returncode == 0
+
+    def event(i, seq, version):
+        return json.dumps({"v": 1, "op": "upsert", "id": i, "seq": seq, "ts": "2026-01-01T00:00:00Z",
+                           "source": "sqlite", "article": {"id": i, "title": f"v{version}",
+                                                           "content": "", "author": None,
+                                                           "created_at": None, "updated_at": None}})
+    ids = [100, 101, 102]
+    lines, seq = [], 10
+    for version in range(1, 21):  # rounds of every id, ids shuffled in each round
+        random.shuffle(ids)
+        for i in ids:
+            seq += 1
+            lines.append(f"{i}|{event(i, seq, version)}")
+    subprocess.run(["kcat", "-b", broker, "-P", "-t", topic, "-K", "|"], input="\n".join(lines) + "\n",
+                   text=True, check=True, timeout=60)
+    r = ksync("consume", "--once", "--batch-size", "4", broker=broker, env=env, rest=rest, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    titles = {a["id"]: a["title"] for a in rest_articles(rest)}
+    assert all(titles[i] == "v20" for i in ids), {i: titles.get(i) for i in ids}
+
+
 def metric(port, name):
     """A sample's value, or None while the endpoint is not up (or lacks it)."""
     try:
