@@ -220,7 +220,9 @@ int kafka_consumer_new(const kafka_config_t *cfg, kafka_consumer_t **out, char *
 /* Returns in *msgs (caller frees with kafka_messages_free; NULL when *n is
  * 0) up to max messages (1..KAFKA_MAX_BATCH): waits up to timeout_ms for the
  * first, then takes only what is already fetched. Serves rebalances
- * (on_revoke) and statistics. Consumer errors (a broker down, an unknown
+ * (on_revoke) and statistics; what it polled from a partition before that
+ * partition was revoked is dropped, not returned (its next owner reads it
+ * again from the committed offset). Consumer errors (a broker down, an unknown
  * topic) are logged and skipped. Returns 0 (also with *n == 0),
  * KAFKA_EINVAL, KAFKA_ENOMEM or KAFKA_EFATAL. */
 #define KAFKA_MAX_BATCH 100000

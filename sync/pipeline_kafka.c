@@ -387,6 +387,18 @@ static batch_t *batch_new(consuming_t *cs, kafka_message_t *msgs, size_t n)
     return b;
 }
 
+/* Waits on cs->cv (mu held) for a signal or 50 ms, whichever comes
+ * first: the waiters also watch flags nobody signals (stop). */
+static void wait_a_little(consuming_t *cs)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 50 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L)
+        ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    pthread_cond_timedwait(&cs->cv, &cs->mu, &ts);
+}
+
 /* The applier's wait between tries while the REST core is unavailable:
  * the partitions are paused (the consuming thread keeps the group served).
  * Returns 0 to try again, 1 when the partitions are going (the batch is
@@ -401,12 +413,7 @@ static int paused_wait(void *ud, long ms)
     pthread_cond_broadcast(&cs->cv);
     double until = pipeline_unix_now() + (double)ms / 1000.0;
     while (!cs->revoking && !atomic_load(cs->p->stop) && pipeline_unix_now() < until) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&cs->cv, &cs->mu, &ts);
+        wait_a_little(cs);
     }
     int rc = atomic_load(cs->p->stop) ? PIPELINE_ESTOPPED : cs->revoking ? 1 : 0;
     pthread_mutex_unlock(&cs->mu);
@@ -508,12 +515,7 @@ static int hand_over_locked(consuming_t *cs, batch_t *b)
             cs->holding = NULL;
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&cs->cv, &cs->mu, &ts);
+        wait_a_little(cs);
     }
     if (cs->rc != 0) {
         batch_free(b);
