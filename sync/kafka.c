@@ -180,6 +180,9 @@ struct kafka_producer {
     size_t cap, head, count;
     uint64_t last_token, confirmed;
     uint64_t produced, delivered, failed;
+    int64_t *ends;      /* by partition: the offset after the last delivered */
+    size_t nends;
+    bool ends_lost;     /* out of memory recording one */
     int error;
     char error_text[200];
 };
@@ -261,6 +264,47 @@ static void producer_fail(kafka_producer_t *p, int code, const char *text)
     snprintf(p->error_text, sizeof p->error_text, "%.199s", text);
 }
 
+/* Records where a partition ends after a delivered message; the caller
+ * holds mu. */
+static void note_end(kafka_producer_t *p, int32_t partition, int64_t offset)
+{
+    if (partition < 0 || offset < 0)
+        return;
+    if ((size_t)partition >= p->nends) {
+        size_t n = (size_t)partition + 1;
+        int64_t *ends = realloc(p->ends, n * sizeof *ends);
+        if (!ends) {
+            p->ends_lost = true;
+            return;
+        }
+        for (size_t i = p->nends; i < n; i++)
+            ends[i] = -1;
+        p->ends = ends;
+        p->nends = n;
+    }
+    if (offset + 1 > p->ends[partition])
+        p->ends[partition] = offset + 1;
+}
+
+int kafka_producer_ends(kafka_producer_t *p, kafka_end_t **ends)
+{
+    *ends = NULL;
+    pthread_mutex_lock(&p->mu);
+    size_t n = 0;
+    kafka_end_t *out = p->nends ? malloc(p->nends * sizeof *out) : NULL;
+    for (size_t i = 0; out && i < p->nends; i++)
+        if (p->ends[i] >= 0)
+            out[n++] = (kafka_end_t){(int32_t)i, p->ends[i]};
+    bool failed = (p->nends && !out) || p->ends_lost;
+    pthread_mutex_unlock(&p->mu);
+    if (failed) {
+        free(out);
+        return KAFKA_ENOMEM;
+    }
+    *ends = out;
+    return (int)n;
+}
+
 /* Delivery reports, on whichever thread polls. */
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -288,6 +332,7 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         producer_fail(p, m->err == RD_KAFKA_RESP_ERR__FATAL ? KAFKA_EFATAL : KAFKA_EDELIVERY, text);
     } else {
         p->delivered++;
+        note_end(p, m->partition, m->offset);
         track_t *t = ring_find(p, token);
         if (t) {
             t->pending--;
@@ -315,6 +360,29 @@ static void producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void 
     pthread_mutex_unlock(&p->mu);
 }
 
+/* Neighbouring article ids share a partition, KAFKA_ID_BLOCK of them at a
+ * time: a batch the consumer takes from one partition is then a run of
+ * neighbouring ids, which the destination writes into a few B-tree pages
+ * instead of one page per row (a hash spreads a run over every partition).
+ * The partition depends on the id alone, so each article's changes keep one
+ * partition and their order, as with a hash. Keys are decimal ids
+ * (event_key); anything else falls back to librdkafka's hash. */
+static int32_t id_block_partitioner(const rd_kafka_topic_t *rkt, const void *key, size_t keylen,
+                                    int32_t partition_cnt, void *rkt_opaque, void *msg_opaque)
+{
+    const unsigned char *k = key;
+    uint64_t id = 0;
+    bool decimal = keylen > 0 && keylen <= 18;
+    for (size_t i = 0; decimal && i < keylen; i++) {
+        decimal = k[i] >= '0' && k[i] <= '9';
+        id = id * 10 + (uint64_t)(k[i] - '0');
+    }
+    if (!decimal || partition_cnt <= 0)
+        return rd_kafka_msg_partitioner_murmur2(rkt, key, keylen, partition_cnt, rkt_opaque,
+                                                msg_opaque);
+    return (int32_t)((id / KAFKA_ID_BLOCK) % (uint64_t)partition_cnt);
+}
+
 static int producer_conf(rd_kafka_conf_t *conf, const kafka_config_t *cfg, char *err, size_t errlen)
 {
     static const char *const forbidden[] = {"enable.idempotence", "acks", "request.required.acks",
@@ -328,6 +396,15 @@ static int producer_conf(rd_kafka_conf_t *conf, const kafka_config_t *cfg, char 
         {"queue.buffering.max.messages", "100000"},
         {"queue.buffering.max.kbytes", "32768"},
     };
+    /* First: the default topic configuration it installs replaces any
+     * other, and a "partitioner" among the caller's props still wins. */
+    rd_kafka_topic_conf_t *tconf = rd_kafka_topic_conf_new();
+    if (!tconf) {
+        set_err(err, errlen, "out of memory");
+        return KAFKA_ENOMEM;
+    }
+    rd_kafka_topic_conf_set_partitioner_cb(tconf, id_block_partitioner);
+    rd_kafka_conf_set_default_topic_conf(conf, tconf);
     int rc = conf_common(conf, cfg, err, errlen);
     for (size_t i = 0; rc == 0 && i < sizeof defaults / sizeof defaults[0]; i++)
         rc = conf_set(conf, defaults[i][0], defaults[i][1], err, errlen);
@@ -512,6 +589,7 @@ void kafka_producer_free(kafka_producer_t *p)
     rd_kafka_destroy(p->rk);
     pthread_mutex_destroy(&p->mu);
     free(p->ring);
+    free(p->ends);
     free(p->topic);
     free(p);
 }
@@ -1128,6 +1206,55 @@ int kafka_consumer_lag(kafka_consumer_t *c, kafka_lag_t *out, size_t max, size_t
     *n = k;
     pthread_mutex_unlock(&c->mu);
     return 0;
+}
+
+static int64_t end_of(const kafka_end_t *ends, size_t n, int32_t partition)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ends[i].partition == partition)
+            return ends[i].offset;
+    return -1;
+}
+
+int kafka_consumer_at_end(kafka_consumer_t *c, const kafka_end_t *ends, size_t nends,
+                          int timeout_ms, kafka_lag_t *out, size_t max, size_t *n)
+{
+    *n = 0;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(c->rk, &a);
+    int rc = e ? KAFKA_EKAFKA : a->cnt > 0;
+    if (rc > 0 && (e = rd_kafka_committed(c->rk, a, timeout_ms)))
+        rc = KAFKA_EKAFKA;
+    for (int i = 0; rc >= 0 && a && i < a->cnt; i++) {
+        const rd_kafka_topic_partition_t *tp = &a->elems[i];
+        if ((e = tp->err)) {
+            rc = KAFKA_EKAFKA;
+            break;
+        }
+        /* The broker's answer to a ListOffsets would queue behind the
+         * fetch it holds (up to fetch.wait.max.ms); the last fetch's
+         * watermarks are as good once a fetch followed the deliveries. */
+        int64_t lo = -1, hi = -1;
+        rd_kafka_get_watermark_offsets(c->rk, tp->topic, tp->partition, &lo, &hi);
+        int64_t delivered = end_of(ends, nends, tp->partition);
+        /* Never committed: all that the log still holds is to do. */
+        int64_t from = tp->offset >= 0 ? tp->offset : lo;
+        int64_t lag = -1;
+        if (hi >= 0 && from >= 0) {
+            int64_t end = hi > delivered ? hi : delivered;
+            lag = end > from ? end - from : 0;
+        }
+        if (lag != 0)
+            rc = 0;
+        if (*n < max)
+            out[(*n)++] = (kafka_lag_t){tp->partition, lag};
+    }
+    if (e)
+        log_warn("kafka consumer: cannot tell whether the partitions are consumed to their end: %s",
+                 rd_kafka_err2str(e));
+    if (a)
+        rd_kafka_topic_partition_list_destroy(a);
+    return rc;
 }
 
 size_t kafka_consumer_assignment_count(kafka_consumer_t *c)

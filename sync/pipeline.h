@@ -59,8 +59,9 @@ typedef struct pipeline {
     const char *brokers;        /* Kafka: bootstrap servers */
     const char *topic;          /* Kafka: the events' topic; dead letters go to TOPIC.dlq */
     const char *group;          /* Kafka: the consumer group */
-    atomic_bool *produced_all;  /* run with Kafka: set once the producing side caught up;
-                                 * NULL when consuming alone */
+    struct produced *produced;  /* run with Kafka: what the producing side did, for the
+                                 * consuming side (pipeline_kafka.c); NULL when
+                                 * consuming alone */
     pipeline_metrics_t *metrics;
     pipeline_summary_t *summary;
     char err[256];              /* why a loop failed */
@@ -78,8 +79,8 @@ int pipeline_direct(pipeline_t *p);
  * up to it. pipeline_consume applies the topic's events; it stores offsets
  * once the REST core applied them, pauses its partitions while the REST
  * core is unavailable, and without follow ends when nothing is left to
- * consume (and, in one process with a producer, once *produced_all is
- * set). pipeline_run_kafka runs both, the producer in a second thread. */
+ * consume (and, in one process with a producer, once that caught up and
+ * every event it delivered is applied). pipeline_run_kafka runs both, the producer in a second thread. */
 int pipeline_produce(pipeline_t *p);
 int pipeline_consume(pipeline_t *p);
 int pipeline_run_kafka(pipeline_t *p);

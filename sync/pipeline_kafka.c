@@ -29,6 +29,7 @@
  * CPU to validate, and gained nothing on the measured link. */
 static const char *const producer_props[] = {"message.timeout.ms=60000",
                                              "compression.codec=none",
+                                             "linger.ms=20",
                                              "queue.buffering.max.kbytes=4096",
                                              "queue.buffering.max.messages=20000"};
 static const char *const consumer_props[] = {"queued.max.messages.kbytes=8192",
@@ -39,6 +40,8 @@ static const char *const consumer_props[] = {"queued.max.messages.kbytes=8192",
                                              "max.partition.fetch.bytes=131072"};
 #define NPROPS(a) (sizeof a / sizeof a[0])
 #define FLUSH_TIMEOUT_MS 60000
+/* Partitions whose lag the gauges show at most. */
+#define MAX_SHOWN 256
 
 void pipeline_dlq_topic(const char *topic, char *out, size_t len)
 {
@@ -168,6 +171,26 @@ static int produce_batch(producing_t *pr, const capture_batch_t *b)
     return advance(pr);
 }
 
+/* What the producing thread of a run tells the consuming one: all is set
+ * once it caught up, and ends are then where its deliveries ended in each
+ * partition, so that the consumer does not finish before it applied them. */
+struct produced {
+    atomic_bool all;
+    kafka_end_t *ends;
+    size_t nends;
+};
+
+static int tell_ends(pipeline_t *p, kafka_producer_t *kp)
+{
+    int n = kafka_producer_ends(kp, &p->produced->ends);
+    if (n < 0) {
+        snprintf(p->err, sizeof p->err, "out of memory");
+        return PIPELINE_EFATAL;
+    }
+    p->produced->nends = (size_t)n;
+    return 0;
+}
+
 int pipeline_produce(pipeline_t *p)
 {
     producing_t pr = {.p = p};
@@ -213,6 +236,8 @@ int pipeline_produce(pipeline_t *p)
         rc = rc2;
     if (pr.ckpt != stored && pipeline_store_checkpoint(p, pr.ckpt, &since_compact) < 0 && rc == 0)
         rc = PIPELINE_EFATAL;
+    if (p->produced && rc == 0 && tell_ends(p, pr.kp) < 0)
+        rc = PIPELINE_EFATAL;
     kafka_producer_free(pr.kp);
     free(pr.fifo);
     return rc < 0 ? rc : reader_rc;
@@ -243,7 +268,7 @@ typedef struct consuming {
     kafka_consumer_t *kc;
     kafka_producer_t *dlq; /* for dead letters only */
     char dlq_topic[256];
-    int32_t shown[256];    /* partitions with a lag series, to zero those that went */
+    int32_t shown[MAX_SHOWN]; /* partitions with a lag series, to zero those that went */
     size_t nshown;
     batch_t *holding;      /* decoded, not yet handed over (consuming thread) */
 
@@ -579,15 +604,14 @@ static void set_lag(consuming_t *cs, int32_t partition, double lag)
     metric_set(cs->p->metrics->lag, labels, lag);
 }
 
-static bool lag_zero(consuming_t *cs)
+/* Shows lags (n of them) in the gauges; partitions shown before and gone
+ * since are another consumer's lag now, not ours. Returns whether every
+ * one is known to be zero. */
+static bool show_lags(consuming_t *cs, const kafka_lag_t *lags, size_t n)
 {
-    kafka_lag_t lags[256];
-    size_t n = 0;
-    kafka_consumer_lag(cs->kc, lags, 256, &n);
     size_t assigned = kafka_consumer_assignment_count(cs->kc);
     metric_set(cs->p->metrics->assigned, NULL, (double)assigned);
     bool zero = n > 0 && assigned > 0;
-    /* A partition that went to another consumer is its lag now, not ours. */
     for (size_t k = 0; k < cs->nshown; k++) {
         bool still = false;
         for (size_t i = 0; i < n && !still; i++)
@@ -604,6 +628,29 @@ static bool lag_zero(consuming_t *cs)
             zero = false;
     }
     return zero;
+}
+
+/* The gauges from librdkafka's statistics, a second old at most. */
+static void show_stats_lags(consuming_t *cs)
+{
+    kafka_lag_t lags[MAX_SHOWN];
+    size_t n = 0;
+    kafka_consumer_lag(cs->kc, lags, MAX_SHOWN, &n);
+    show_lags(cs, lags, n);
+}
+
+/* Once: done when everything polled is applied and every assigned
+ * partition is committed to its end, asked of the broker. */
+static bool caught_up(consuming_t *cs)
+{
+    kafka_lag_t lags[MAX_SHOWN];
+    size_t n = 0;
+    const struct produced *pd = cs->p->produced;
+    if (kafka_commit(cs->kc) < 0 ||
+        kafka_consumer_at_end(cs->kc, pd ? pd->ends : NULL, pd ? pd->nends : 0, 5000, lags,
+                              MAX_SHOWN, &n) != 1)
+        return false;
+    return show_lags(cs, lags, n);
 }
 
 static bool applier_idle(consuming_t *cs)
@@ -631,12 +678,12 @@ static size_t window(consuming_t *cs)
 static int consume_loop(consuming_t *cs)
 {
     pipeline_t *p = cs->p;
-    double idle_since = 0, lag_at = 0;
+    double lag_at = 0;
     while (!atomic_load(p->stop)) {
         kafka_message_t *msgs = NULL;
         size_t n = 0;
         if (pipeline_unix_now() - lag_at >= 1.0) { /* the gauges, also while busy */
-            lag_zero(cs);
+            show_stats_lags(cs);
             lag_at = pipeline_unix_now();
         }
         if (kafka_consume_batch(cs->kc, window(cs), 200, &msgs, &n) < 0) {
@@ -644,7 +691,6 @@ static int consume_loop(consuming_t *cs)
             return PIPELINE_EFATAL;
         }
         if (n) {
-            idle_since = 0;
             batch_t *b = batch_new(cs, msgs, n);
             if (!b)
                 return PIPELINE_EFATAL;
@@ -658,20 +704,10 @@ static int consume_loop(consuming_t *cs)
         pthread_mutex_unlock(&cs->mu);
         if (failed < 0)
             return failed;
-        if (p->follow || (p->produced_all && !atomic_load(p->produced_all)) || !applier_idle(cs)) {
-            idle_since = 0;
+        if (p->follow || (p->produced && !atomic_load(&p->produced->all)) || !applier_idle(cs))
             continue;
-        }
-        /* Once: done when the committed offsets reach the ends. The lag
-         * comes from librdkafka's statistics, a second old at most. */
-        if (!idle_since) {
-            idle_since = pipeline_unix_now();
-            kafka_commit(cs->kc);
-        } else if (pipeline_unix_now() - idle_since > 1.5 && lag_zero(cs)) {
+        if (caught_up(cs))
             return 0;
-        } else if (pipeline_unix_now() - idle_since > 1.5) {
-            idle_since = 0; /* commit again and wait for fresher statistics */
-        }
     }
     return PIPELINE_ESTOPPED;
 }
@@ -733,7 +769,7 @@ static void *produce_main(void *arg)
 {
     producer_thread_t *t = arg;
     t->rc = pipeline_produce(&t->p);
-    atomic_store(t->p.produced_all, true);
+    atomic_store(&t->p.produced->all, true);
     if (t->rc == PIPELINE_EFATAL)
         atomic_store(t->p.stop, true); /* the consumer alone would wait forever */
     return NULL;
@@ -741,8 +777,8 @@ static void *produce_main(void *arg)
 
 int pipeline_run_kafka(pipeline_t *p)
 {
-    atomic_bool produced_all = false;
-    p->produced_all = &produced_all;
+    struct produced produced = {.all = false};
+    p->produced = &produced;
     producer_thread_t t = {.p = *p};
     t.p.err[0] = '\0';
     pthread_t tid;
@@ -754,7 +790,8 @@ int pipeline_run_kafka(pipeline_t *p)
     if (rc < 0)
         atomic_store(p->stop, true); /* the producer stops too */
     pthread_join(tid, NULL);
-    p->produced_all = NULL;
+    p->produced = NULL;
+    free(produced.ends);
     if (t.rc == PIPELINE_EFATAL) {
         snprintf(p->err, sizeof p->err, "%s", t.p.err);
         return PIPELINE_EFATAL;

@@ -100,15 +100,16 @@ static const char *const sql_tmpl[ST_COUNT] = {
                     " SELECT id, 'S' FROM articles ORDER BY id",
     /* The window of at most ?2 entries after ?1, collapsed per article to its
      * highest seq (a bare column next to max() comes from that max row),
-     * joined to the current row. */
+     * joined to the current row. In article order, which reads the table
+     * sequentially: sorting the joined rows by seq here would copy every
+     * content through a sorter, so sq_read_changes sorts the rows instead. */
     [ST_READ] = "SELECT c.seq, c.article_id, a.id IS NOT NULL, a.title, a.content, a.author,"
                 " {c}, {u}, c.changed_at"
                 " FROM (SELECT max(seq) AS seq, article_id, changed_at"
                 "  FROM (SELECT seq, article_id, changed_at FROM articles_sync_changes"
                 "   WHERE seq > ?1 ORDER BY seq LIMIT ?2)"
                 "  GROUP BY article_id) AS c"
-                " LEFT JOIN articles AS a ON a.id = c.article_id"
-                " ORDER BY c.seq",
+                " LEFT JOIN articles AS a ON a.id = c.article_id",
     [ST_ITERATE] = "SELECT a.id, a.title, a.content, a.author, {c}, {u} FROM articles AS a"
                    " WHERE a.id > ?1 ORDER BY a.id LIMIT ?2",
     [ST_CP_GET] = "SELECT seq FROM articles_sync_state WHERE name = ?1",
@@ -406,14 +407,23 @@ static int sq_collect(sq_source_t *s, int id, int64_t after, int64_t limit, sour
     return rc;
 }
 
+static int by_seq(const void *a, const void *b)
+{
+    int64_t x = ((const source_row_t *)a)->seq, y = ((const source_row_t *)b)->seq;
+    return (x > y) - (x < y);
+}
+
 /* After a failure the columns are looked up again: the table may have been
  * recreated with others. */
 static int sq_read_changes(source_t *base, int64_t after_seq, int64_t limit, source_rows_t *rows)
 {
     sq_source_t *s = sq(base);
+    size_t first = rows->len;
     int rc = sq_check_capture(s);
     if (rc == SOURCE_OK)
         rc = sq_collect(s, ST_READ, after_seq, limit, rows, read_change, "read");
+    if (rc == SOURCE_OK)
+        qsort(rows->rows + first, rows->len - first, sizeof *rows->rows, by_seq);
     if (rc)
         s->columns_known = false;
     return rc;

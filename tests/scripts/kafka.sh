@@ -25,7 +25,10 @@
 #
 # Environment: KAFKA_VERSION (default below), KAFKA_CACHE_DIR, JAVA_HOME,
 # KAFKA_HEAP_OPTS (default -Xms128m -Xmx512m), KAFKA_START_TIMEOUT (seconds,
-# default 50), KAFKA_STOP_TIMEOUT (seconds, default 20).
+# default 50), KAFKA_STOP_TIMEOUT (seconds, default 20), KAFKA_SEGMENT_BYTES
+# (log.segment.bytes, default 1 MiB: a test broker holds little; a benchmark
+# gives Kafka's own default, 1 GiB, since every segment roll costs the broker
+# CPU).
 set -eu
 
 KAFKA_VERSION=${KAFKA_VERSION:-3.9.1}
@@ -203,6 +206,10 @@ log_tail() {
 
 write_config() {
     dir=$1 port=$2 cport=$3
+    segment_bytes=${KAFKA_SEGMENT_BYTES:-1048576}
+    case $segment_bytes in
+    '' | *[!0-9]*) die "KAFKA_SEGMENT_BYTES must be a number of bytes: $segment_bytes" ;;
+    esac
     cat >"$dir/server.properties" <<EOF
 # A single node that is its own KRaft controller, for the tests.
 process.roles=broker,controller
@@ -229,7 +236,7 @@ group.initial.rebalance.delay.ms=0
 auto.leader.rebalance.enable=false
 
 # Small and quick: a test broker holds little and lives for seconds.
-log.segment.bytes=1048576
+log.segment.bytes=$segment_bytes
 log.index.size.max.bytes=131072
 log.retention.check.interval.ms=10000
 log.cleaner.threads=1

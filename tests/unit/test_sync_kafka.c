@@ -873,6 +873,79 @@ static void test_lag(void **state)
     assert_int_equal(kafka_consumer_close(c), 0);
 }
 
+/* Whether the consumer's partitions are consumed to their end, against
+ * the producer's deliveries; the partitions come from the ids in runs of
+ * KAFKA_ID_BLOCK. A topic of its own, made through the admin API. */
+static void test_id_blocks_and_ends(void **state)
+{
+    (void)state;
+    const char *topic = "articles-ends";
+    char err[256] = "";
+    assert_int_equal(kafka_ensure_topics(bootstrap, &topic, 1, 3, err, sizeof err), 0);
+    /* Ids of the same run share a partition; the next run takes the next
+     * one, around the three; a key that is not an id is hashed. */
+    static const char *const keys[] = {"1", "63", "64", "127", "128", "192", "not-an-id"};
+    static const int want[] = {0, 0, 1, 1, 2, 0, -1};
+    enum { NKEYS = sizeof keys / sizeof keys[0] };
+    kafka_producer_t *p = new_producer(topic);
+    for (int i = 0; i < NKEYS; i++)
+        assert_int_equal(kafka_produce(p, keys[i], strlen(keys[i]), "v", 1, NULL, (uint64_t)i + 1),
+                         0);
+    assert_int_equal(kafka_producer_flush(p, 20000, NULL), 0);
+    kafka_end_t *ends = NULL;
+    int nends = kafka_producer_ends(p, &ends);
+    kafka_producer_free(p);
+    assert_int_equal(nends, 3);
+
+    kafka_consumer_t *c = new_consumer(topic, "g-ends");
+    kafka_lag_t lags[8];
+    size_t nlags = 0;
+    /* Nothing assigned, or nothing fetched yet: not at the end. */
+    assert_int_equal(kafka_consumer_at_end(c, ends, (size_t)nends, 5000, lags, 8, &nlags), 0);
+    int64_t last[3] = {-1, -1, -1};
+    size_t got = 0;
+    double deadline = now_s() + 20;
+    while (got < NKEYS && now_s() < deadline) {
+        kafka_message_t *msgs;
+        size_t n;
+        assert_int_equal(kafka_consume_batch(c, 10, 100, &msgs, &n), 0);
+        for (size_t i = 0; i < n; i++) {
+            int k = 0;
+            while (k < NKEYS && (msgs[i].keylen != strlen(keys[k]) ||
+                                 memcmp(msgs[i].key, keys[k], msgs[i].keylen) != 0))
+                k++;
+            assert_true(k < NKEYS);
+            if (want[k] >= 0)
+                assert_int_equal(msgs[i].partition, want[k]);
+            last[msgs[i].partition] = msgs[i].offset;
+        }
+        got += n;
+        /* Consumed, not yet stored: still not at the end. */
+        if (n > 0)
+            assert_int_equal(
+                kafka_consumer_at_end(c, ends, (size_t)nends, 5000, lags, 8, &nlags), 0);
+        assert_int_equal(kafka_store_offsets(c, msgs, n), 0);
+        kafka_messages_free(msgs, n);
+    }
+    assert_int_equal(got, NKEYS);
+    /* The producer's ends are where the consumer found each partition's
+     * last message. */
+    for (int i = 0; i < nends; i++)
+        assert_int_equal(ends[i].offset, last[ends[i].partition] + 1);
+
+    assert_int_equal(kafka_commit(c), 0);
+    assert_int_equal(kafka_consumer_at_end(c, ends, (size_t)nends, 5000, lags, 8, &nlags), 1);
+    assert_int_equal(nlags, 3);
+    for (size_t i = 0; i < nlags; i++)
+        assert_int_equal(lags[i].lag, 0);
+    /* A delivery the fetches have not seen yet keeps it from the end. */
+    ends[0].offset += 2;
+    assert_int_equal(kafka_consumer_at_end(c, ends, (size_t)nends, 5000, lags, 8, &nlags), 0);
+    assert_int_equal(lags[0].lag, 2);
+    free(ends);
+    assert_int_equal(kafka_consumer_close(c), 0);
+}
+
 int main(void)
 {
     log_init("test_sync_kafka", "text",
@@ -882,7 +955,7 @@ int main(void)
         cmocka_unit_test(test_consume_all),   cmocka_unit_test(test_resume_after_stored),
         cmocka_unit_test(test_pause_resume),  cmocka_unit_test(test_pause_survives_rebalance),
         cmocka_unit_test(test_dlq),           cmocka_unit_test(test_rebalance),
-        cmocka_unit_test(test_lag),
+        cmocka_unit_test(test_lag),           cmocka_unit_test(test_id_blocks_and_ends),
     };
     return cmocka_run_group_tests(tests, start_broker, stop_broker);
 }
