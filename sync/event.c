@@ -538,23 +538,29 @@ static size_t encoded_size(const event_t *ev, const plan_t *pl)
 
 typedef void emit_fn(out_t *o, const event_t *ev, const plan_t *pl);
 
+/* Appends what fn writes of ev, checked into pl. */
+static int emit_planned(const event_t *ev, const plan_t *pl, buf_t *b, emit_fn *fn)
+{
+    out_t o = {NULL, 0};
+    fn(&o, ev, pl);
+    size_t need = o.n;
+    if (buf_reserve(b, need) < 0)
+        return EVENT_ENOMEM;
+    o = (out_t){b->data + b->len, 0};
+    fn(&o, ev, pl);
+    assert(o.n == need); /* the measure and the write took the same path */
+    b->len += need;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
 static int emit(const event_t *ev, buf_t *b, emit_fn *fn)
 {
     event_error_t err;
     plan_t pl;
     if (check_event(ev, &pl, &err) < 0)
         return EVENT_EINVAL;
-    out_t o = {NULL, 0};
-    fn(&o, ev, &pl);
-    size_t need = o.n;
-    if (buf_reserve(b, need) < 0)
-        return EVENT_ENOMEM;
-    o = (out_t){b->data + b->len, 0};
-    fn(&o, ev, &pl);
-    assert(o.n == need); /* the measure and the write took the same path */
-    b->len += need;
-    b->data[b->len] = '\0';
-    return 0;
+    return emit_planned(ev, &pl, b, fn);
 }
 
 int event_encode(const event_t *ev, buf_t *out) { return emit(ev, out, emit_event); }
@@ -802,6 +808,36 @@ int event_decode(const char *data, size_t len, event_t *out, event_error_t *err)
         rc = check_event(&view, &pl, err);
     if (rc == 0 && own(&view, out) < 0)
         rc = no_memory(err);
+    cJSON_Delete(root);
+    return rc;
+}
+
+int event_decode_bulk_item(const char *data, size_t len, const char *key, size_t keylen,
+                           int64_t *id, buf_t *out, event_error_t *err)
+{
+    event_error_t local;
+    json_error_t jerr;
+    event_t view = {0};
+    plan_t pl;
+    if (!err)
+        err = &local;
+    clear_error(err);
+    if (len > EVENT_MAX_VALUE_BYTES)
+        return fail(err, EVENT_R_TOO_LARGE, "", "the value is %zu bytes; at most %u are allowed",
+                    len, EVENT_MAX_VALUE_BYTES);
+    cJSON *root = json_parse(data, len, &jerr);
+    if (!root)
+        return parse_failure(&jerr, err);
+    /* The texts stay in the tree until the item is written. */
+    int rc = read_event(root, &view, err);
+    if (rc == 0)
+        rc = check_event(&view, &pl, err);
+    if (rc == 0)
+        rc = event_check_key(&view, key, keylen, err);
+    if (rc == 0 && emit_planned(&view, &pl, out, emit_bulk_item) < 0)
+        rc = no_memory(err);
+    if (rc == 0)
+        *id = view.id;
     cJSON_Delete(root);
     return rc;
 }

@@ -116,6 +116,14 @@ int event_check_key(const event_t *ev, const char *key, size_t len, event_error_
  * left out: the REST core sets its own. Same results as event_encode. */
 int event_to_bulk_item(const event_t *ev, buf_t *out);
 
+/* The consumer's path: event_decode, event_check_key against the record
+ * key and event_to_bulk_item in one, with no copy of the texts between
+ * them. Appends the item to out and sets *id; on failure out keeps its
+ * length and the result is that of the step that failed (EVENT_EINVAL with
+ * err filled, or EVENT_ENOMEM). */
+int event_decode_bulk_item(const char *data, size_t len, const char *key, size_t keylen,
+                           int64_t *id, buf_t *out, event_error_t *err);
+
 /* Frees the texts of an event from event_decode and zeroes it (not the
  * struct itself). Safe on a zeroed event. */
 void event_free(event_t *ev);

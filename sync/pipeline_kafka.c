@@ -359,21 +359,16 @@ static int decode_batch(consuming_t *cs, batch_t *b)
     int rc = offs && ids ? 0 : PIPELINE_EFATAL;
     for (size_t i = 0; rc == 0 && i < b->n; i++) {
         const kafka_message_t *m = &b->msgs[i];
-        event_t ev;
         event_error_t err;
-        int erc = event_decode(m->value, m->valuelen, &ev, &err);
-        if (erc == 0 && (erc = event_check_key(&ev, m->key, m->keylen, &err)) < 0)
-            event_free(&ev);
+        size_t start = b->json.len;
+        int erc = event_decode_bulk_item(m->value, m->valuelen, m->key, m->keylen,
+                                         &ids[b->nitems], &b->json, &err);
         if (erc == EVENT_EINVAL) {
             rc = dead_letter_message(cs, m, err.reason, err.message);
             continue;
         }
-        size_t start = b->json.len;
-        ids[b->nitems] = ev.id;
-        if (erc < 0 || event_to_bulk_item(&ev, &b->json) < 0)
+        if (erc < 0)
             rc = PIPELINE_EFATAL;
-        if (erc == 0)
-            event_free(&ev);
         offs[b->nitems] = start;
         b->items[b->nitems] = (applier_item_t){.len = b->json.len - start,
                                                .traceparent = m->traceparent};

@@ -3,7 +3,8 @@
  * that is valid UTF-8; an accepted event must keep the format's limits,
  * re-encode, decode again to the same event and encode to the same bytes
  * (the encoding is canonical), and its bulk item must pass the REST core's
- * own bulk decoder with the same article. */
+ * own bulk decoder with the same article. The consumer's one-step path
+ * (event_decode_bulk_item) must agree with the three steps on every input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +103,37 @@ static void check_refusal(int rc, const event_error_t *err, const event_t *out)
     CHECK(memcmp(out, &zero, sizeof zero) == 0);
 }
 
+/* What the one-step path makes of data with the key of the event's id, or
+ * of "1" when refused: refused alike, or the same item. */
+static void check_one_step(const uint8_t *data, size_t size, int rc, const event_t *ev,
+                           const event_error_t *want)
+{
+    char key[EVENT_KEY_LEN] = "1";
+    size_t klen = rc == 0 ? event_key(ev->id, key) : 1;
+    buf_t got = {0}, item = {0};
+    buf_putc(&got, '[');
+    int64_t id = 0;
+    event_error_t err;
+    int rc1 = event_decode_bulk_item((const char *)data, size, key, klen, &id, &got, &err);
+    if (rc != 0) {
+        /* Refused by the same rule, with the buffer untouched. */
+        CHECK(rc1 == rc && got.len == 1 && strcmp(err.reason, want->reason) == 0);
+    } else {
+        CHECK(rc1 == 0 && id == ev->id);
+        buf_putc(&item, '[');
+        CHECK(event_to_bulk_item(ev, &item) == 0);
+        CHECK(got.len == item.len && memcmp(got.data, item.data, got.len) == 0);
+    }
+    buf_free(&got);
+    buf_free(&item);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     event_t ev, again;
     event_error_t err;
     int rc = event_decode((const char *)data, size, &ev, &err);
+    check_one_step(data, size, rc, &ev, &err);
     if (rc != 0) {
         check_refusal(rc, &err, &ev);
         return 0;

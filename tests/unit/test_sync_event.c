@@ -875,6 +875,59 @@ static void test_keys(void **state)
     assert_int_equal(event_check_key(&ev, NULL, 0, NULL), EVENT_EINVAL);
 }
 
+/* The consumer's one-step path gives what the three steps give, and on a
+ * refusal leaves the buffer as it was. */
+static void test_decode_bulk_item(void **state)
+{
+    (void)state;
+    static const char del[] =
+        "{\"v\":1,\"op\":\"delete\",\"id\":9,\"seq\":4,\"ts\":\"" TS "\",\"source\":\"postgresql\"}";
+    static const struct {
+        const char *value, *key;
+        int64_t id;
+    } ok[] = {{base_upsert, "7", 7}, {del, "9", 9}};
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        event_t ev;
+        buf_t want = {0}, got = {0};
+        buf_puts(&want, "[");
+        buf_puts(&got, "[");
+        assert_int_equal(event_decode(ok[i].value, strlen(ok[i].value), &ev, NULL), 0);
+        assert_int_equal(event_to_bulk_item(&ev, &want), 0);
+        event_free(&ev);
+        int64_t id = 0;
+        event_error_t err = junk_error();
+        assert_int_equal(event_decode_bulk_item(ok[i].value, strlen(ok[i].value), ok[i].key,
+                                                strlen(ok[i].key), &id, &got, &err),
+                         0);
+        assert_null(err.reason);
+        assert_int_equal(id, ok[i].id);
+        assert_string_equal(got.data, want.data);
+        buf_free(&want);
+        buf_free(&got);
+    }
+    static const struct {
+        const char *value, *key, *reason, *pointer;
+    } bad[] = {
+        {base_upsert, "8", EVENT_R_KEY_MISMATCH, "/id"},
+        {"{\"v\":1", "7", EVENT_R_BAD_JSON, ""},
+        {"{\"v\":2}", "7", EVENT_R_BAD_VERSION, "/v"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        buf_t b = {0};
+        buf_puts(&b, "[kept");
+        int64_t id = -1;
+        event_error_t err = junk_error();
+        assert_int_equal(event_decode_bulk_item(bad[i].value, strlen(bad[i].value), bad[i].key,
+                                                strlen(bad[i].key), &id, &b, &err),
+                         EVENT_EINVAL);
+        assert_string_equal(err.reason, bad[i].reason);
+        assert_string_equal(err.pointer, bad[i].pointer);
+        assert_string_equal(b.data, "[kept");
+        assert_int_equal(id, -1);
+        buf_free(&b);
+    }
+}
+
 static void test_now(void **state)
 {
     (void)state;
@@ -940,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_encode_appends),
         cmocka_unit_test(test_bulk_items),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_decode_bulk_item),
         cmocka_unit_test(test_now),
         cmocka_unit_test(test_free_zeroed),
     };
