@@ -787,25 +787,35 @@ static int parse_failure(const json_error_t *jerr, event_error_t *err)
     return fail(err, EVENT_R_BAD_JSON, "", "%s", jerr->message);
 }
 
+/* Parses and checks data into view, whose texts point into *root (the
+ * caller deletes it, also on failure). Returns 0 or EVENT_EINVAL /
+ * EVENT_ENOMEM with err filled. */
+static int parse_view(const char *data, size_t len, cJSON **root, event_t *view, plan_t *pl,
+                      event_error_t *err)
+{
+    json_error_t jerr;
+    *root = NULL;
+    if (len > EVENT_MAX_VALUE_BYTES)
+        return fail(err, EVENT_R_TOO_LARGE, "", "the value is %zu bytes; at most %u are allowed",
+                    len, EVENT_MAX_VALUE_BYTES);
+    *root = json_parse(data, len, &jerr);
+    if (!*root)
+        return parse_failure(&jerr, err);
+    int rc = read_event(*root, view, err);
+    return rc == 0 ? check_event(view, pl, err) : rc;
+}
+
 int event_decode(const char *data, size_t len, event_t *out, event_error_t *err)
 {
     event_error_t local;
-    json_error_t jerr;
     event_t view = {0};
     plan_t pl;
+    cJSON *root;
     if (!err)
         err = &local;
     clear_error(err);
     memset(out, 0, sizeof *out);
-    if (len > EVENT_MAX_VALUE_BYTES)
-        return fail(err, EVENT_R_TOO_LARGE, "", "the value is %zu bytes; at most %u are allowed",
-                    len, EVENT_MAX_VALUE_BYTES);
-    cJSON *root = json_parse(data, len, &jerr);
-    if (!root)
-        return parse_failure(&jerr, err);
-    int rc = read_event(root, &view, err);
-    if (rc == 0)
-        rc = check_event(&view, &pl, err);
+    int rc = parse_view(data, len, &root, &view, &pl, err);
     if (rc == 0 && own(&view, out) < 0)
         rc = no_memory(err);
     cJSON_Delete(root);
@@ -815,23 +825,12 @@ int event_decode(const char *data, size_t len, event_t *out, event_error_t *err)
 int event_decode_bulk_item(const char *data, size_t len, const char *key, size_t keylen,
                            int64_t *id, buf_t *out, event_error_t *err)
 {
-    event_error_t local;
-    json_error_t jerr;
+    clear_error(err);
     event_t view = {0};
     plan_t pl;
-    if (!err)
-        err = &local;
-    clear_error(err);
-    if (len > EVENT_MAX_VALUE_BYTES)
-        return fail(err, EVENT_R_TOO_LARGE, "", "the value is %zu bytes; at most %u are allowed",
-                    len, EVENT_MAX_VALUE_BYTES);
-    cJSON *root = json_parse(data, len, &jerr);
-    if (!root)
-        return parse_failure(&jerr, err);
+    cJSON *root;
     /* The texts stay in the tree until the item is written. */
-    int rc = read_event(root, &view, err);
-    if (rc == 0)
-        rc = check_event(&view, &pl, err);
+    int rc = parse_view(data, len, &root, &view, &pl, err);
     if (rc == 0)
         rc = event_check_key(&view, key, keylen, err);
     if (rc == 0 && emit_planned(&view, &pl, out, emit_bulk_item) < 0)

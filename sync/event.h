@@ -120,7 +120,7 @@ int event_to_bulk_item(const event_t *ev, buf_t *out);
  * key and event_to_bulk_item in one, with no copy of the texts between
  * them. Appends the item to out and sets *id; on failure out keeps its
  * length and the result is that of the step that failed (EVENT_EINVAL with
- * err filled, or EVENT_ENOMEM). */
+ * err, which is required, filled; or EVENT_ENOMEM). */
 int event_decode_bulk_item(const char *data, size_t len, const char *key, size_t keylen,
                            int64_t *id, buf_t *out, event_error_t *err);
 
