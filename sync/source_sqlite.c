@@ -422,7 +422,7 @@ static int sq_read_changes(source_t *base, int64_t after_seq, int64_t limit, sou
     int rc = sq_check_capture(s);
     if (rc == SOURCE_OK)
         rc = sq_collect(s, ST_READ, after_seq, limit, rows, read_change, "read");
-    if (rc == SOURCE_OK)
+    if (rc == SOURCE_OK && rows->len > first) /* rows->rows is NULL while empty */
         qsort(rows->rows + first, rows->len - first, sizeof *rows->rows, by_seq);
     if (rc)
         s->columns_known = false;
