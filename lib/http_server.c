@@ -50,6 +50,7 @@ struct http_server {
                            * an upload that stalls */
     atomic_size_t body_memory; /* body bytes held by all requests, for max_body_memory */
     bool quiesced;
+    MHD_socket listen_fd; /* once quiesced: ours to close after stopping */
     /* The connections, for the whole-request deadline. */
     pthread_mutex_t conns_lock;
     conn_rec_t *conns;
@@ -709,6 +710,7 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, char
         return -1;
     }
     s->cfg = *cfg;
+    s->listen_fd = MHD_INVALID_SOCKET;
     pthread_mutex_init(&s->conns_lock, NULL);
     pthread_mutex_init(&s->stop_lock, NULL);
     long threads = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
@@ -776,10 +778,13 @@ int http_server_add_connection(http_server_t *s, int fd)
 int http_server_drain(http_server_t *s, double seconds)
 {
     if (!s->quiesced) {
-        /* The listen socket is ours to close once quiesced. */
-        MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
+        /* The listen socket is ours once quiesced. Shut, new connections are
+         * refused at once; it is closed only after MHD_stop_daemon, because
+         * libmicrohttpd's workers still take it out of their epoll sets and
+         * abort the process when it is already gone. */
+        s->listen_fd = MHD_quiesce_daemon(s->daemon);
+        if (s->listen_fd != MHD_INVALID_SOCKET)
+            shutdown(s->listen_fd, SHUT_RDWR);
         s->quiesced = true;
     }
     double deadline = http_now() + seconds;
@@ -795,6 +800,8 @@ void http_server_stop(http_server_t *s)
     http_server_drain(s, 0);
     stop_reaper(s);
     MHD_stop_daemon(s->daemon);
+    if (s->listen_fd != MHD_INVALID_SOCKET)
+        close(s->listen_fd);
     pthread_mutex_destroy(&s->conns_lock);
     pthread_mutex_destroy(&s->stop_lock);
     free(s);
