@@ -128,8 +128,10 @@ $(BIN)/articles-sync: $(O)/sync/main.o $(SYNC_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Each unit test links the module it tests with all the modules (not mains).
-$(O)/tests/%: $(O)/tests/unit/%.o $(GQL_OBJS) $(REST_OBJS) $(SYNC_OBJS) $(LIB_OBJS)
+# Each unit test links the module it tests with all the modules (not mains)
+# and the tests' own helpers.
+UNIT_HELPERS := $(O)/tests/unit/inproc_rest.o
+$(O)/tests/%: $(O)/tests/unit/%.o $(UNIT_HELPERS) $(GQL_OBJS) $(REST_OBJS) $(SYNC_OBJS) $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 

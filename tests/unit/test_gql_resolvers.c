@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "inproc_rest.h"
 #include "http_client.h"
 #include "json.h"
 #include "log.h"
@@ -22,14 +22,10 @@
 #include "parser.h"
 #include "resolvers.h"
 #include "schema.h"
-#include "store.h"
 #include "validate.h"
 
 typedef struct world {
-    metrics_registry_t *reg;
-    store_pool_t *pool;
-    api_t *api;
-    http_server_t *rest;
+    inproc_rest_t rest;
     http_client_t *client;
     gql_schema_t *schema;
 } world_t;
@@ -51,19 +47,9 @@ static int setup(void **state)
     world_t *w = calloc(1, sizeof *w);
     char err[256];
     log_init("test_gql_resolvers", "text", "error"); /* the REST core's request lines are noise here */
-    w->reg = metrics_new();
-    w->pool = store_pool_new("sqlite::memory:", 1, err, sizeof err);
-    static const api_config_t cfg = {.max_limit = 1000, .max_bulk_ops = 100,
-                                     .max_body_bytes = 1 << 20, .limits = {200, 100, 1048576}};
-    w->api = api_new(&cfg, w->pool, w->reg);
-    http_server_config_t hc = {.host = "127.0.0.1", .port = 0, .threads = 2,
-                               .max_connections = 64, .connection_timeout = 5,
-                               .max_body_bytes = 1 << 20, .handler = api_handle, .user_data = w->api};
-    assert_int_equal(http_server_start(&hc, &w->rest, err, sizeof err), 0);
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(w->rest));
-    http_client_config_t cc = {.base_url = base, .connect_timeout_ms = 500, .timeout_ms = 2000,
-                               .max_attempts = 2, .backoff_base_ms = 10, .backoff_cap_ms = 20};
+    inproc_rest_start(&w->rest);
+    http_client_config_t cc = {.base_url = w->rest.base_url, .connect_timeout_ms = 500,
+                               .timeout_ms = 2000, .max_attempts = 2, .backoff_base_ms = 10, .backoff_cap_ms = 20};
     assert_int_equal(http_client_new(&cc, &w->client, err, sizeof err), 0);
     size_t len = 0;
     const char *sdl = read_file("schema/articles.graphql", &len);
@@ -78,10 +64,7 @@ static int teardown(void **state)
 {
     world_t *w = *state;
     http_client_free(w->client);
-    http_server_stop(w->rest);
-    api_free(w->api);
-    store_pool_free(w->pool);
-    metrics_free(w->reg);
+    inproc_rest_free(&w->rest);
     gql_schema_free(w->schema);
     free(w);
     return 0;
@@ -256,7 +239,7 @@ static void test_list_filters(void **state)
 static double rest_gets(world_t *w)
 {
     buf_t b = {0};
-    metrics_render(w->reg, &b);
+    metrics_render(w->rest.reg, &b);
     const char *key = "http_requests_total{method=\"GET\",route=\"/articles/{id}\",status=\"200\"} ";
     const char *p = strstr(b.data, key);
     double n = p ? atof(p + strlen(key)) : 0;
@@ -285,8 +268,7 @@ static void test_identical_gets_are_made_once(void **state)
 static void test_rest_core_down(void **state)
 {
     world_t *w = *state;
-    http_server_stop(w->rest);
-    w->rest = NULL;
+    inproc_rest_stop(&w->rest);
     cJSON *r = run(w, "{ getArticle(id: \"1\") { id } getArticles { id } }", NULL);
     assert_error_code(r, "UPSTREAM_UNAVAILABLE", "getArticle");
     /* getArticles is non-null: its failure nulls the whole data. */

@@ -15,18 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api.h"
+#include "inproc_rest.h"
 #include "applier.h"
 #include "http_client.h"
 #include "log.h"
-#include "metrics.h"
-#include "store.h"
 
 typedef struct world {
-    metrics_registry_t *reg;
-    store_pool_t *pool;
-    api_t *api;
-    http_server_t *rest;
+    inproc_rest_t rest;
     http_client_t *client;
     atomic_int posts;
 } world_t;
@@ -44,19 +39,9 @@ static int setup(void **state)
     world_t *w = calloc(1, sizeof *w);
     char err[256];
     log_init("test_sync_applier", "text", "error");
-    w->reg = metrics_new();
-    w->pool = store_pool_new("sqlite::memory:", 1, err, sizeof err);
-    static const api_config_t cfg = {.max_limit = 1000, .max_bulk_ops = 100,
-                                     .max_body_bytes = 1 << 20, .limits = {200, 100, 1048576}};
-    w->api = api_new(&cfg, w->pool, w->reg);
-    http_server_config_t hc = {.host = "127.0.0.1", .port = 0, .threads = 2,
-                               .max_connections = 64, .connection_timeout = 5,
-                               .max_body_bytes = 1 << 20, .handler = api_handle, .user_data = w->api};
-    assert_int_equal(http_server_start(&hc, &w->rest, err, sizeof err), 0);
-    char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", http_server_port(w->rest));
-    http_client_config_t cc = {.base_url = base, .connect_timeout_ms = 500, .timeout_ms = 2000,
-                               .max_attempts = 1, .observer = count_posts, .observer_data = w};
+    inproc_rest_start(&w->rest);
+    http_client_config_t cc = {.base_url = w->rest.base_url, .connect_timeout_ms = 500,
+                               .timeout_ms = 2000, .max_attempts = 1, .observer = count_posts, .observer_data = w};
     assert_int_equal(http_client_new(&cc, &w->client, err, sizeof err), 0);
     *state = w;
     return 0;
@@ -66,10 +51,7 @@ static int teardown(void **state)
 {
     world_t *w = *state;
     http_client_free(w->client);
-    http_server_stop(w->rest);
-    api_free(w->api);
-    store_pool_free(w->pool);
-    metrics_free(w->reg);
+    inproc_rest_free(&w->rest);
     free(w);
     return 0;
 }
