@@ -24,6 +24,8 @@ extern const char articles_graphql[];
 extern const unsigned long articles_graphql_len;
 
 #define SHUTDOWN_GRACE_SECONDS 10
+/* For the answers of requests whose REST calls were cut short at the end. */
+#define SHUTDOWN_ANSWER_SECONDS 2
 
 typedef struct settings {
     const char *host;
@@ -232,9 +234,16 @@ int main(int argc, char **argv)
     status = 0;
 fail:
     if (server && http_server_drain(server, SHUTDOWN_GRACE_SECONDS) > 0)
-        log_warn("stopping with requests unfinished");
+        log_warn("requests still wait for the REST core after %d s: they are answered "
+                 "UPSTREAM_UNAVAILABLE", SHUTDOWN_GRACE_SECONDS);
     if (ops_server && http_server_drain(ops_server, SHUTDOWN_GRACE_SECONDS) > 0)
         log_warn("stopping with scrapes unfinished");
+    /* Calls still out end now, so that the requests waiting for them are
+     * answered: libmicrohttpd aborts the process when it is stopped with a
+     * request suspended. */
+    http_client_stop(client);
+    if (server && http_server_drain(server, SHUTDOWN_ANSWER_SECONDS) > 0)
+        log_warn("stopping with requests unfinished");
     http_server_stop(ops_server);
     http_server_stop(server);
     gateway_free(gateway);

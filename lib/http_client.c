@@ -64,6 +64,7 @@ struct http_client {
     pthread_mutex_t lock;     /* queue, stopping, sleeping, spare */
     batch_t *queue;           /* submitted, not yet taken by the loop (newest first) */
     bool stopping;
+    bool joined;              /* http_client_stop() has taken the loop thread */
     bool sleeping;            /* the loop is (about to be) in epoll_wait */
     CURL *spare[HTTP_CLIENT_SPARE_EASY]; /* finished easy handles, reset, for reuse */
     int nspare;
@@ -300,15 +301,25 @@ fail:
     return rc;
 }
 
-void http_client_free(http_client_t *c)
+void http_client_stop(http_client_t *c)
 {
     if (!c)
         return;
     pthread_mutex_lock(&c->lock);
-    c->stopping = true;
+    bool joined = c->joined;
+    c->stopping = c->joined = true;
     pthread_mutex_unlock(&c->lock);
+    if (joined)
+        return;
     wake_loop(c);
     pthread_join(c->thread, NULL);
+}
+
+void http_client_free(http_client_t *c)
+{
+    if (!c)
+        return;
+    http_client_stop(c);
     for (int i = 0; i < c->nspare; i++)
         curl_easy_cleanup(c->spare[i]);
     curl_multi_cleanup(c->multi);

@@ -96,8 +96,14 @@ typedef struct http_client http_client_t;
  * negative code with a message in err. */
 int http_client_new(const http_client_config_t *cfg, http_client_t **out, char *err,
                     size_t errlen);
-/* Stops the loop thread; calls still running end with HTTP_CLIENT_ESTOPPED
- * (their callbacks run), later submits fail. NULL is allowed. */
+/* Stops the loop thread and returns once it has ended: calls still
+ * running end with HTTP_CLIENT_ESTOPPED (their done callbacks run first),
+ * later ones fail with it at once. The client stays valid for callers
+ * still holding it, such as a suspended request finishing its answer.
+ * Idempotent; NULL is allowed. */
+void http_client_stop(http_client_t *c);
+/* Stops the client as http_client_stop() does and frees it. NULL is
+ * allowed. */
 void http_client_free(http_client_t *c);
 
 /* Called once when every call of a batch is finished, from the client's

@@ -5,6 +5,8 @@ import json
 import subprocess
 import os
 import re
+import socket
+import threading
 import time
 
 import pytest
@@ -183,6 +185,52 @@ def test_rest_core_stopped_and_back(tmp_path_factory):
 
 
 # ---- one trace id in both logs, and the upstream metrics ----
+
+def test_stop_while_the_rest_core_hangs(tmp_path_factory):
+    """SIGTERM with a query waiting for a REST core that accepted the call and never answers:
+    after the 10 s grace the call is cut short, the client gets UPSTREAM_UNAVAILABLE, and the
+    gateway exits 0 (libmicrohttpd aborts a process stopped with a request still suspended)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    gw = start_gateway(tmp_path_factory, listener.getsockname()[1], "--upstream-timeout-ms", "60000")
+    answer = {}
+    asking = threading.Thread(target=lambda: answer.update(
+        r=gql(gw, '{ getArticle(id: "1") { title } }')))
+    try:
+        asking.start()
+        deadline = time.time() + 5
+        while not held and time.time() < deadline:
+            time.sleep(0.05)
+        assert held, "the gateway never called the REST core"
+        time.sleep(0.3)
+        t0 = time.time()
+        assert gw.stop(timeout=30) == 0, gw.log_tail()
+        assert 9 <= time.time() - t0 < 20
+        asking.join(5)
+        status, body, _ = answer["r"]
+        assert status == 200 and body["data"] == {"getArticle": None}, body
+        assert body["errors"][0]["extensions"]["code"] == "UPSTREAM_UNAVAILABLE", body
+        assert "answered UPSTREAM_UNAVAILABLE" in gw.log_tail(50)
+    finally:
+        stop.set()
+        gw.stop()
+        for c in held:
+            c.close()
+        listener.close()
+
 
 def log_lines(proc):
     out = []

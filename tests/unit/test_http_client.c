@@ -601,6 +601,36 @@ static void test_waiting_retry_does_not_block_the_batch(void **state)
     http_client_free(c);
 }
 
+static void mark_done(void *data)
+{
+    *(atomic_int *)data = 1;
+}
+
+static void test_stop_cuts_calls_short(void **state)
+{
+    (void)state;
+    http_client_t *c = new_client((http_client_config_t){0});
+    http_call_t call = get("/slow?ms=5000");
+    atomic_int done = 0;
+    assert_int_equal(http_client_submit(c, &call, 1, mark_done, &done), 0);
+    usleep(100 * 1000);
+    double t0 = now();
+    http_client_stop(c);
+    /* The call ended at once, its callback ran before stop returned. */
+    assert_true(now() - t0 < 1.0);
+    assert_int_equal(atomic_load(&done), 1);
+    assert_int_equal(call.err, HTTP_CLIENT_ESTOPPED);
+    assert_int_equal(call.status, 0);
+    http_call_free(&call);
+    /* A stopped client refuses at once; stopping again changes nothing. */
+    http_client_stop(c);
+    call = get("/ok");
+    assert_int_equal(http_client_run(c, &call, 1), HTTP_CLIENT_ESTOPPED);
+    assert_int_equal(http_client_submit(c, &call, 1, mark_done, &done), HTTP_CLIENT_ESTOPPED);
+    http_call_free(&call);
+    http_client_free(c);
+}
+
 static void test_response_size_limit(void **state)
 {
     (void)state;
@@ -805,6 +835,7 @@ int main(void)
         cmocka_unit_test(test_post_and_patch_not_retried),
         cmocka_unit_test(test_retry_gives_up),
         cmocka_unit_test(test_waiting_retry_does_not_block_the_batch),
+        cmocka_unit_test(test_stop_cuts_calls_short),
         cmocka_unit_test(test_response_size_limit),
         cmocka_unit_test(test_breaker_opens_fails_fast_and_recovers),
         cmocka_unit_test(test_breaker_counts_5xx_and_probe_failure_reopens),
