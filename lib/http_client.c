@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 
 #include <curl/curl.h>
@@ -42,6 +43,15 @@ typedef struct job {
     double due;             /* when a waiting retry may start */
 } job_t;
 
+/* How one of libcurl's sockets sits in the loop's epoll set. A socket
+ * curl stops watching (a kept-alive connection between calls) stays in
+ * the set, so that the next call on it costs no epoll_ctl: two or three
+ * system calls fewer per call. */
+typedef struct watch {
+    uint32_t events;  /* registered in epfd; 0: not registered */
+    bool wanted;      /* libcurl wants to hear of it now */
+} watch_t;
+
 /* The calls of one http_client_submit(). */
 typedef struct batch {
     job_t *jobs;
@@ -59,6 +69,8 @@ struct http_client {
     CURLM *multi;             /* the loop thread's */
     int epfd;                 /* the loop's epoll set: curl's sockets and wakefd */
     int wakefd;               /* eventfd that submitters write to wake the loop */
+    watch_t *watches;         /* by descriptor: how each of curl's sockets sits in epfd */
+    size_t nwatches;
     double timer_due;         /* when libcurl wants its timeout action; 0: none */
     pthread_t thread;
     pthread_mutex_t lock;     /* queue, stopping, sleeping, spare */
@@ -180,27 +192,80 @@ static void apply_defaults(http_client_config_t *cfg)
 static void *loop_main(void *arg);
 static CURL *take_easy(http_client_t *c);
 
+/* The watch of descriptor fd, the table grown to hold it; NULL when
+ * memory ran out. */
+static watch_t *watch_of(http_client_t *c, curl_socket_t fd)
+{
+    if ((size_t)fd >= c->nwatches) {
+        size_t n = c->nwatches ? c->nwatches : 64;
+        while (n <= (size_t)fd)
+            n *= 2;
+        watch_t *w = realloc(c->watches, n * sizeof *w);
+        if (!w)
+            return NULL;
+        memset(w + c->nwatches, 0, (n - c->nwatches) * sizeof *w);
+        c->watches = w;
+        c->nwatches = n;
+    }
+    return &c->watches[fd];
+}
+
 /* libcurl tells which of its sockets to watch for what (the multi socket
  * interface): only sockets with activity are then handed back to it, so
  * the cost of a loop turn does not grow with the calls in flight. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     (void)easy;
+    (void)socketp;
     http_client_t *c = userp;
+    watch_t *w = watch_of(c, fd);
+    if (!w)
+        return -1;
     if (what == CURL_POLL_REMOVE) {
-        epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
-        curl_multi_assign(c->multi, fd, NULL);
+        w->wanted = false; /* left registered: see watch_t */
         return 0;
     }
-    struct epoll_event ev = {.data.fd = fd};
-    ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    uint32_t events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+    w->wanted = true;
+    if (w->events == events)
+        return 0;
+    struct epoll_event ev = {.events = events, .data.fd = fd};
+    int op = w->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (epoll_ctl(c->epfd, op, fd, &ev) < 0 &&
         epoll_ctl(c->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) < 0)
         return -1;
-    if (!socketp)
-        curl_multi_assign(c->multi, fd, c); /* any non-NULL marks it as watched */
+    w->events = events;
     return 0;
+}
+
+/* libcurl opens its sockets through here. A descriptor number may come
+ * back for a new socket once the old one is closed, however libcurl closed
+ * it; the old socket left the epoll set with its close, so the new one
+ * starts unregistered. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *addr)
+{
+    (void)purpose;
+    http_client_t *c = clientp;
+    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+    if (fd != CURL_SOCKET_BAD && (size_t)fd < c->nwatches)
+        c->watches[fd] = (watch_t){0};
+    return fd;
+}
+
+/* An event on a socket libcurl does not watch: an idle kept-alive
+ * connection that the upstream closed (or wrote to). It leaves the set,
+ * or it would wake the loop for ever; libcurl finds it dead when it next
+ * looks at it. Returns whether the event is libcurl's. */
+static bool wanted_event(http_client_t *c, int fd)
+{
+    if ((size_t)fd >= c->nwatches || c->watches[fd].wanted)
+        return true;
+    if (c->watches[fd].events) {
+        epoll_ctl(c->epfd, EPOLL_CTL_DEL, fd, NULL);
+        c->watches[fd].events = 0;
+    }
+    return false;
 }
 
 static int on_timer(CURLM *multi, long timeout_ms, void *userp)
@@ -324,6 +389,7 @@ void http_client_free(http_client_t *c)
         curl_easy_cleanup(c->spare[i]);
     curl_multi_cleanup(c->multi);
     close_fds(c);
+    free(c->watches);
     pthread_mutex_destroy(&c->lock);
     breaker_destroy(&c->breaker);
     free(c->base_url);
@@ -464,6 +530,8 @@ static void set_options(http_client_t *c, job_t *j)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->call->error);
     curl_easy_setopt(e, CURLOPT_PRIVATE, j);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
     set_method(e, call);
 }
 
@@ -815,6 +883,8 @@ static void wait_events(http_client_t *c, int ms)
             }
             continue;
         }
+        if (!wanted_event(c, fd))
+            continue;
         uint32_t e = evs[i].events;
         int mask = (e & EPOLLIN ? CURL_CSELECT_IN : 0) | (e & EPOLLOUT ? CURL_CSELECT_OUT : 0) |
                    (e & (EPOLLERR | EPOLLHUP) ? CURL_CSELECT_ERR : 0);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -631,6 +632,84 @@ static void test_stop_cuts_calls_short(void **state)
     http_client_free(c);
 }
 
+/* An upstream that answers each connection's first request, keeping it
+ * alive, and closes it 100 ms later while the client holds it idle. */
+typedef struct closer {
+    int listen_fd;
+    int connections;
+} closer_t;
+
+static void *closer_run(void *arg)
+{
+    closer_t *cl = arg;
+    for (int i = 0; i < cl->connections; i++) {
+        int fd = accept(cl->listen_fd, NULL, NULL);
+        if (fd < 0)
+            return NULL;
+        char req[2048];
+        size_t len = 0;
+        ssize_t n;
+        while (len < sizeof req - 1 && (n = read(fd, req + len, sizeof req - 1 - len)) > 0) {
+            len += (size_t)n;
+            req[len] = '\0';
+            if (strstr(req, "\r\n\r\n"))
+                break;
+        }
+        static const char answer[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        if (write(fd, answer, sizeof answer - 1) < 0) {
+        }
+        sleep_ms(100);
+        close(fd);
+    }
+    return NULL;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Kept-alive sockets stay in the loop's epoll set between calls; one the
+ * upstream closes meanwhile must neither make the loop spin nor be
+ * reused. */
+static void test_idle_connection_closed_by_upstream(void **state)
+{
+    (void)state;
+    closer_t cl = {.listen_fd = socket(AF_INET, SOCK_STREAM, 0), .connections = 2};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(cl.listen_fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(cl.listen_fd, 4), 0);
+    assert_int_equal(getsockname(cl.listen_fd, (struct sockaddr *)&a, &alen), 0);
+    pthread_t tid;
+    pthread_create(&tid, NULL, closer_run, &cl);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    http_client_t *c = new_client((http_client_config_t){.base_url = url, .max_attempts = 1});
+
+    http_call_t call = get("/first");
+    assert_int_equal(http_client_run(c, &call, 1), 0);
+    assert_int_equal(call.status, 200);
+    assert_int_equal(call.connects, 1);
+    http_call_free(&call);
+    sleep_ms(200); /* the upstream has closed the idle connection */
+    double cpu = cpu_seconds();
+    sleep_ms(500);
+    assert_true(cpu_seconds() - cpu < 0.1); /* the loop did not spin on the dead socket */
+
+    call = get("/second");
+    assert_int_equal(http_client_run(c, &call, 1), 0);
+    assert_int_equal(call.status, 200);
+    assert_int_equal(call.connects, 1); /* a new connection, not the dead one */
+    http_call_free(&call);
+    http_client_free(c);
+    pthread_join(tid, NULL);
+    close(cl.listen_fd);
+}
+
 static void test_response_size_limit(void **state)
 {
     (void)state;
@@ -836,6 +915,7 @@ int main(void)
         cmocka_unit_test(test_retry_gives_up),
         cmocka_unit_test(test_waiting_retry_does_not_block_the_batch),
         cmocka_unit_test(test_stop_cuts_calls_short),
+        cmocka_unit_test(test_idle_connection_closed_by_upstream),
         cmocka_unit_test(test_response_size_limit),
         cmocka_unit_test(test_breaker_opens_fails_fast_and_recovers),
         cmocka_unit_test(test_breaker_counts_5xx_and_probe_failure_reopens),
