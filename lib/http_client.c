@@ -22,6 +22,9 @@ _Static_assert(HTTP_CLIENT_ERROR_SIZE >= CURL_ERROR_SIZE, "libcurl's error buffe
 
 enum { JOB_NEW, JOB_DONE, JOB_RUNNING, JOB_WAITING };
 
+/* Bytes libcurl reads from a connection at once, per call. */
+#define HTTP_CLIENT_RECV_BUFFER 4096L
+
 /* Easy handles kept for reuse: setting one up from scratch costs a few
  * kilobytes of cleared memory per call. */
 #define HTTP_CLIENT_SPARE_EASY 64
@@ -523,6 +526,11 @@ static void set_options(http_client_t *c, job_t *j)
     long timeout_ms = call->timeout_ms ? call->timeout_ms : c->cfg.timeout_ms;
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, c->cfg.idle_seconds);
+    /* libcurl's receive buffer (16 KiB by default) is held by every call
+     * from its start, also while it waits for a free connection: with 64
+     * clients each asking 10 articles, 640 of them. A REST answer is mostly
+     * one article; a longer one takes a few more reads. */
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, HTTP_CLIENT_RECV_BUFFER);
     if (strcmp(call->method, "HEAD") != 0) /* a HEAD's Content-Length is no body */
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)j->max_bytes);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
