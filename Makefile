@@ -140,6 +140,11 @@ $(O)/fuzzers/%: $(O)/tests/fuzz/%.o $(GQL_OBJS) $(REST_OBJS) $(SYNC_OBJS) $(LIB_
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
+# The benchmark's floor: a forwarding proxy on libmicrohttpd and libcurl alone.
+$(O)/bench/proxy: $(O)/bench/peers/proxy/proxy.o
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 fuzz-run: $(FUZZ_BINS)
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_BINS)
 
@@ -182,8 +187,8 @@ sanitizer-check:
 	sh tests/check-sanitizer-logs.sh $(SAN_LOGS)
 
 # A one-second run of each benchmark: it must work, whatever the figures.
-bench-smoke: all
-	BENCH_DURATION=1 ARTICLES_BIN=$(BIN) sh bench/run.sh
+bench-smoke: all $(O)/bench/proxy
+	BENCH_DURATION=1 ARTICLES_BIN=$(BIN) BENCH_PROXY=$(O)/bench/proxy sh bench/run.sh
 	BENCH_SYNC_ROWS=2000 BENCH_SYNC_SECONDS=3 ARTICLES_BIN=$(BIN) sh bench/sync.sh
 	BENCH_ABUSE_SECONDS=3 ARTICLES_BIN=$(BIN) python3 bench/abuse.py
 
@@ -204,8 +209,8 @@ test: deps
 	$(MAKE) SAN=1 sanitizer-reset all unit blackbox sanitizer-check
 	$(MAKE) fuzz-smoke
 
-bench: all
-	sh bench/run.sh
+bench: all $(O)/bench/proxy
+	BENCH_PROXY=$(O)/bench/proxy sh bench/run.sh
 	sh bench/sync.sh
 	ARTICLES_BIN=$(BIN) python3 bench/abuse.py
 

@@ -8,10 +8,14 @@
 #   POST /articles/bulk  1000 upserts per request
 #   GraphQL getArticle   through bin/articles-graphql: 1 and 10 aliased fields
 #   the same through a Node.js Apollo Server with RESTDataSource (bench/peers/apollo)
+#   GET /articles/{id} through forwarding proxies with no GraphQL: nginx, and
+#   bench/peers/proxy on libmicrohttpd + libcurl (the floor of any gateway
+#   built on them) and on libmicrohttpd + a hand-written client
 # Then each server's peak resident memory (VmHWM) after all of it.
 #
 # Settings: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS
-# (64), BENCH_THREADS (wrk threads, 2), ARTICLES_BIN (bin).
+# (64), BENCH_THREADS (wrk threads, 2), ARTICLES_BIN (bin), BENCH_PROXY (the
+# built bench/peers/proxy; `make bench` passes it).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${ARTICLES_BIN:-$root/bin}
@@ -31,6 +35,7 @@ cleanup() {
     [ -n "${apollo_pid:-}" ] && kill "$apollo_pid" 2>/dev/null
     [ -n "${rest_pid:-}" ] && kill "$rest_pid" 2>/dev/null
     [ -n "${nginx_pid:-}" ] && kill "$nginx_pid" 2>/dev/null
+    [ -n "${proxy_pid:-}" ] && kill "$proxy_pid" 2>/dev/null
     wait 2>/dev/null
     rm -rf "$dir"
 }
@@ -95,6 +100,32 @@ conns=$1 wthreads=$2
 gql_rss_kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$gql_pid/status")
 kill "$gql_pid"; wait "$gql_pid" 2>/dev/null || true; gql_pid=""
 
+# --- forwarding proxies without GraphQL over the same REST core ---
+# What forwarding alone costs: the gateway's figure cannot pass the first
+# of these, whatever its GraphQL engine does.
+proxy_bin=${BENCH_PROXY:-$root/build/release/bench/proxy}
+[ -x "$proxy_bin" ] || { echo "bench: $proxy_bin is not built (make bench builds it)" >&2; exit 1; }
+proxy_threads=$(( $(nproc) / 2 > 1 ? $(nproc) / 2 : 1 ))
+proxy_run() {
+    proxy_port=$(free_port)
+    "$proxy_bin" "$proxy_port" "$rest_port" "$1" "$proxy_threads" &
+    proxy_pid=$!
+    wait_http "http://127.0.0.1:$proxy_port/articles/1"
+    run_wrk "http://127.0.0.1:$proxy_port" "$root/bench/get.lua"
+    kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true; proxy_pid=""
+}
+proxy_curl=$(proxy_run curl)
+proxy_plain=$(proxy_run plain)
+ngp_port=$(free_port)
+mkdir -p "$dir/nginx-proxy"
+sed "s|@DIR@|$dir/nginx-proxy|g; s|@PORT@|$ngp_port|g; s|@UPSTREAM@|$rest_port|g" \
+    "$root/bench/nginx-proxy.conf.in" > "$dir/nginx-proxy/nginx.conf"
+nginx -c "$dir/nginx-proxy/nginx.conf" -e "$dir/nginx-proxy/nginx-error.log" &
+nginx_pid=$!
+wait_http "http://127.0.0.1:$ngp_port/articles/1"
+nginx_proxy=$(run_wrk "http://127.0.0.1:$ngp_port" "$root/bench/get.lua")
+kill "$nginx_pid"; wait "$nginx_pid" 2>/dev/null || true; nginx_pid=""
+
 # --- the peer: Apollo Server 4 + RESTDataSource over the same REST core ---
 apollo_port=$(free_port)
 apollo_server=$(sh "$root/bench/peers/apollo/setup.sh")
@@ -133,6 +164,12 @@ bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
     echo "| POST /articles | $(field "$rest_post" rps) | $(field "$rest_post" p50_ms) | $(field "$rest_post" p99_ms) | $(field "$rest_post" errors) | >= 20000/s |"
     echo "| POST /articles/bulk (1000 per request) | $(field "$rest_bulk" rps) = $bulk_rows articles/s | $(field "$rest_bulk" p50_ms) | $(field "$rest_bulk" p99_ms) | $(field "$rest_bulk" errors) | >= 100000 articles/s |"
     echo "| GraphQL { getArticle(id) { id title } } | $(field "$gql_one" rps) ($gql_ratio% of REST GET) | $(field "$gql_one" p50_ms) | $(field "$gql_one" p99_ms) | $(field "$gql_one" errors) | >= 40% of REST, p99 < 10 ms |"
+    for p in "nginx as a reverse proxy:$nginx_proxy" \
+             "proxy, libmicrohttpd + libcurl, no GraphQL (the floor):$proxy_curl" \
+             "proxy, libmicrohttpd + hand-written client, no GraphQL:$proxy_plain"; do
+        r=${p#*:}
+        echo "| GET /articles/{id} through ${p%%:*} | $(field "$r" rps) ($(python3 -c "print(f'{100*$(field "$r" rps)/$get_rps:.0f}')")% of REST GET) | $(field "$r" p50_ms) | $(field "$r" p99_ms) | $(field "$r" errors) | |"
+    done
     echo "| GraphQL, 10 aliased getArticle | $(field "$gql_ten" rps) | $(field "$gql_ten" p50_ms) | $(field "$gql_ten" p99_ms) | $(field "$gql_ten" errors) | |"
     echo "| one client: 10 aliases vs 1 (p50) | ${alias_cost}x ($(field "$gql_ten_c1" p50_ms) vs $(field "$gql_one_c1" p50_ms) ms) | | | | < 3x |"
     echo "| Apollo Server 4 + RESTDataSource, same query | $apollo_rps (ours: ${vs_apollo}x) | $(field "$apollo_one" p50_ms) | $(field "$apollo_one" p99_ms) | $(field "$apollo_one" errors) | ours >= 10x |"
@@ -143,7 +180,7 @@ bulk_rows=$(python3 -c "print(int($(field "$rest_bulk" rps) * 1000))")
 
 # A run with failed requests measured something else than it claims.
 for r in "$nginx_get" "$rest_get" "$rest_post" "$rest_bulk" "$gql_one" "$gql_ten" "$gql_one_c1" \
-    "$gql_ten_c1" "$apollo_one"; do
+    "$gql_ten_c1" "$apollo_one" "$proxy_curl" "$proxy_plain" "$nginx_proxy"; do
     if [ "$(field "$r" errors)" != 0 ]; then
         echo "bench: requests failed during a run: $r" >&2
         exit 1
