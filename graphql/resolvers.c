@@ -18,8 +18,11 @@ struct fetched {
 
 /* ---- REST answers to GraphQL values ------------------------------------- */
 
-/* The GraphQL shape of a REST article: ids as strings, camelCase times. */
-static cJSON *article_value(const cJSON *rest)
+/* The GraphQL shape of a REST article: ids as strings, camelCase times.
+ * The members move out of rest (copying them cost more than the rest of
+ * the conversion); the caller still frees it. NULL when rest is not an
+ * article, or memory ran out. */
+static cJSON *article_value(cJSON *rest)
 {
     static const char *const names[][2] = {{"title", "title"},
                                            {"content", "content"},
@@ -29,15 +32,25 @@ static cJSON *article_value(const cJSON *rest)
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(rest, "id");
     if (!cJSON_IsObject(rest) || !cJSON_IsNumber(id))
         return NULL;
-    cJSON *out = cJSON_CreateObject();
     char idtxt[24];
     snprintf(idtxt, sizeof idtxt, "%.0f", id->valuedouble);
-    cJSON_AddStringToObject(out, "id", idtxt);
+    cJSON *out = cJSON_CreateObject();
+    /* Constant keys: the names are static, so nothing is copied. */
+    if (!out || !cJSON_AddItemToObjectCS(out, "id", cJSON_CreateString(idtxt)))
+        goto fail;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(rest, names[i][0]);
-        cJSON_AddItemToObject(out, names[i][1], v ? cJSON_Duplicate(v, true) : cJSON_CreateNull());
+        cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(rest, names[i][0]);
+        if (!v)
+            v = cJSON_CreateNull();
+        if (!cJSON_AddItemToObjectCS(out, names[i][1], v)) {
+            cJSON_Delete(v);
+            goto fail;
+        }
     }
     return out;
+fail:
+    cJSON_Delete(out);
+    return NULL;
 }
 
 /* The detail of a problem+json answer, for the client's error message. */
@@ -218,7 +231,7 @@ static int resolve_get_articles(gql_exec_t *ex, const gql_field_info_t *info, vo
     if (!rest)
         return -1;
     cJSON *list = cJSON_CreateArray();
-    for (const cJSON *a = rest->child; a; a = a->next)
+    for (cJSON *a = rest->child; a; a = a->next)
         cJSON_AddItemToArray(list, article_value(a));
     cJSON_Delete(rest);
     *result = list;

@@ -323,23 +323,26 @@ cJSON *json_parse(const char *text, size_t len, json_error_t *err)
                  err->offset);
         return NULL;
     }
-    walker_t *w = malloc(sizeof *w);
-    if (!w)
-        goto nomem;
-    *w = (walker_t){.s = text, .len = len, .err = err};
-    int rc = check_syntax(w);
-    if (rc == 0 && w->nul_seen) {
+    /* The frames are written as containers open: clearing them for every
+     * document (2 KiB) cost more than checking a small one. */
+    walker_t w;
+    w.s = text;
+    w.len = len;
+    w.i = w.depth = 0;
+    w.err = err;
+    w.nul_seen = false;
+    int rc = check_syntax(&w);
+    if (rc == 0 && w.nul_seen) {
         err->code = JSON_ENUL;
         rc = -1;
     }
-    free(w);
     if (rc < 0)
         return NULL;
     /* The grammar is checked; cJSON only builds the tree. */
     cJSON *v = cJSON_ParseWithLength(text, len);
     if (v)
         return v;
-nomem:
+    /* The text is valid JSON: cJSON fails only for memory. */
     err->code = JSON_ENOMEM;
     snprintf(err->message, sizeof err->message, "out of memory while reading JSON");
     return NULL;
