@@ -63,7 +63,7 @@ UNIT_TESTS := test_buf test_utf8 test_num test_config test_json test_metrics tes
               test_query test_store test_breaker test_http_client test_gql_lexer test_gql_parser \
               test_gql_request test_gql_schema test_gql_validate test_gql_execute \
               test_gql_resolvers test_gql_cors test_sync_source test_sync_event test_sync_kafka test_sync_applier \
-              test_auth test_ops
+              test_auth test_ops test_trace
 UNIT_BINS  := $(UNIT_TESTS:%=$(O)/tests/%)
 
 PROGRAMS := $(BIN)/articles-rest $(BIN)/articles-graphql $(BIN)/articles-sync

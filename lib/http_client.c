@@ -460,12 +460,28 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
+/* "Name: value", or "Name:" for an empty or NULL value (libcurl then drops
+ * its own header of that name). */
 static int add_header(struct curl_slist **list, const char *name, const char *value)
 {
-    buf_t line = {0};
-    buf_printf(&line, "%s:%s%s", name, value && *value ? " " : "", value ? value : "");
-    struct curl_slist *l = line.failed ? NULL : curl_slist_append(*list, line.data);
-    buf_free(&line);
+    char small[256];
+    size_t nlen = strlen(name), vlen = value ? strlen(value) : 0;
+    size_t need = nlen + 2 + vlen + 1;
+    char *line = need <= sizeof small ? small : malloc(need);
+    if (!line)
+        return HTTP_CLIENT_ENOMEM;
+    memcpy(line, name, nlen);
+    line[nlen] = ':';
+    size_t n = nlen + 1;
+    if (vlen) {
+        line[n++] = ' ';
+        memcpy(line + n, value, vlen);
+        n += vlen;
+    }
+    line[n] = '\0';
+    struct curl_slist *l = curl_slist_append(*list, line);
+    if (line != small)
+        free(line);
     if (!l)
         return HTTP_CLIENT_ENOMEM;
     *list = l;
