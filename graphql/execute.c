@@ -23,7 +23,9 @@
 /* Completion recurses once per object level; the validated document bounds it, this too. */
 #define MAX_DEPTH 256
 
-enum { DONE = 0, FAILED = 1 }; /* completion: value written, or error recorded (not written) */
+/* completion: value written, error recorded (not written), or a root field's
+ * resolver suspended the execution (GQL_EXEC_SUSPENDED) */
+enum { DONE = 0, FAILED = 1, SUSPEND = 2 };
 
 typedef enum meta { META_NONE, META_TYPENAME, META_SCHEMA, META_TYPE } meta_t;
 
@@ -883,6 +885,15 @@ static int resolve(gql_exec_t *ex, const gql_type_t *parent, const cJSON *source
     int rc = cf->fn(ex, &info, ex->opt->user_data, owned);
     ex->cur = NULL;
     ex->cur_path = NULL;
+    if (rc == GQL_EXEC_SUSPENDED) {
+        cJSON_Delete(*owned);
+        *owned = NULL;
+        /* Only the root can stop: deeper, the answer is half written. */
+        if (!p->prev)
+            return SUSPEND;
+        return internal_error(ex, cf, p, "Resolver of %s.%s suspended below the root.",
+                              cf->parent->name, cf->def->name);
+    }
     if (rc < 0) {
         cJSON_Delete(*owned);
         *owned = NULL;
@@ -915,7 +926,7 @@ static int execute_field(gql_exec_t *ex, const gql_type_t *parent, const cJSON *
     rc = resolve(ex, parent, source, cf, &p, &v, &owned);
     if (rc == FAILED)
         return field_failed(cf, out);
-    if (rc < 0)
+    if (rc < 0 || rc == SUSPEND)
         return rc;
     rc = complete(ex, cf, cf->def->type, v, &p, out);
     cJSON_Delete(owned);
@@ -974,6 +985,8 @@ static int execute_root(gql_exec_t *ex, const gql_operation_definition_t *op, bu
             buf_putc(data, ',');
         buf_puts(data, cf->json_key);
         int rc = execute_field(ex, root, NULL, cf, NULL, data);
+        if (rc == SUSPEND)
+            return GQL_EXEC_SUSPENDED;
         if (rc < 0)
             return rc;
         if (rc == FAILED) {

@@ -43,7 +43,10 @@ typedef struct gql_field_info {
 
 /* A resolver returns 0 and *result (ownership passes to the engine; NULL
  * or a cJSON null means null), or a negative value after gql_exec_error()
- * recorded why. */
+ * recorded why. A root field's resolver may also return GQL_EXEC_SUSPENDED
+ * (see below) when its answer is not in yet: the execution stops, and the
+ * caller runs it again from the start once it is, the resolvers giving
+ * the same answers as before to the fields already resolved. */
 typedef int (*gql_resolve_fn)(gql_exec_t *ex, const gql_field_info_t *info, void *user_data,
                               cJSON **result);
 

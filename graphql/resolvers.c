@@ -10,9 +10,13 @@
 #include "json.h"
 #include "num.h"
 
-/* One GET of this request, kept so that identical GETs are made once. */
+/* One call of this request and its answer, kept for the rest of it: a GET
+ * so that identical GETs are made once, a write so that executing the
+ * operation again after a suspension does not send it again. */
 struct fetched {
-    char *path;
+    char *path;     /* owned */
+    char *body;     /* a write's body, owned, or NULL */
+    size_t write;   /* 0: a GET; else the write's place in the operation, from 1 */
     http_call_t call;
 };
 
@@ -102,36 +106,79 @@ static void set_headers(http_call_t *call, const articles_ctx_t *ctx)
     call->traceparent = ctx->traceparent;
 }
 
-/* A GET of this request: from the prefetched answers when there is one,
- * else made now and kept. The call belongs to ctx. */
-static bool add_fetch(articles_ctx_t *ctx, char *path);
+static struct fetched *add_call(articles_ctx_t *ctx, const char *method, char *path, char *body,
+                                 size_t write);
 
-static http_call_t *get(articles_ctx_t *ctx, const char *path)
+/* Runs the last call added now, or, when the request may suspend, makes it
+ * the batch articles_submit starts and returns GQL_EXEC_SUSPENDED. */
+static int run_last(articles_ctx_t *ctx)
 {
-    for (size_t i = 0; i < ctx->nfetched; i++)
-        if (strcmp(ctx->fetched[i].path, path) == 0)
-            return &ctx->fetched[i].call;
-    char *copy = strdup(path);
-    if (!copy || !add_fetch(ctx, copy))
-        return NULL;
     http_call_t *call = &ctx->fetched[ctx->nfetched - 1].call;
-    http_client_run(ctx->client, call, 1);
-    return call;
+    if (!ctx->suspend) {
+        http_client_run(ctx->client, call, 1);
+        return 0;
+    }
+    if (!(ctx->batch = calloc(1, sizeof *ctx->batch)))
+        return -1;
+    ctx->batch[0] = *call;
+    ctx->batch_first = ctx->nfetched - 1;
+    ctx->batch_n = 1;
+    return GQL_EXEC_SUSPENDED;
 }
 
-/* A write: never cached, never retried by the client (POST, PATCH) or
- * retried safely (DELETE is idempotent). The caller frees it. */
-static void write_call(articles_ctx_t *ctx, http_call_t *call, const char *method,
-                       const char *path, const char *body, const char *content_type)
+/* A GET of this request: from the answers already in when there is one,
+ * else made now (or suspended for, see run_last). Returns 0 with the call
+ * (it belongs to ctx) in *out, GQL_EXEC_SUSPENDED, or -1 out of memory. */
+static int get(articles_ctx_t *ctx, const char *path, http_call_t **out)
 {
-    memset(call, 0, sizeof *call);
-    call->method = method;
-    call->path = path;
-    call->body = body;
-    call->body_len = body ? strlen(body) : 0;
-    call->content_type = content_type;
-    set_headers(call, ctx);
-    http_client_run(ctx->client, call, 1);
+    for (size_t i = 0; i < ctx->nfetched; i++) {
+        if (!ctx->fetched[i].write && strcmp(ctx->fetched[i].path, path) == 0) {
+            *out = &ctx->fetched[i].call;
+            return 0;
+        }
+    }
+    char *copy = strdup(path);
+    if (!copy || !add_call(ctx, "GET", copy, NULL, 0))
+        return -1;
+    int rc = run_last(ctx);
+    *out = &ctx->fetched[ctx->nfetched - 1].call;
+    return rc;
+}
+
+/* A write: never cached across requests, never retried by the client
+ * (POST, PATCH) or retried safely (DELETE is idempotent). Writes are told
+ * apart by their order in the operation, so that running it again after a
+ * suspension finds the answers of those already made. Takes body (may be
+ * NULL). Returns as get() does. */
+static int write_call(articles_ctx_t *ctx, const char *method, const char *path, char *body,
+                      const char *content_type, http_call_t **out)
+{
+    size_t nth = ++ctx->writes_seen;
+    for (size_t i = 0; i < ctx->nfetched; i++) {
+        if (ctx->fetched[i].write == nth) {
+            free(body);
+            *out = &ctx->fetched[i].call;
+            return 0;
+        }
+    }
+    char *copy = strdup(path);
+    struct fetched *f = copy ? add_call(ctx, method, copy, body, nth) : NULL;
+    if (!f) {
+        free(body);
+        return -1;
+    }
+    f->call.body = body;
+    f->call.body_len = body ? strlen(body) : 0;
+    f->call.content_type = content_type;
+    int rc = run_last(ctx);
+    *out = &ctx->fetched[ctx->nfetched - 1].call;
+    return rc;
+}
+
+/* What a resolver returns when a call could not be made or must wait. */
+static int call_failed(gql_exec_t *ex, int rc)
+{
+    return rc == GQL_EXEC_SUSPENDED ? rc : gql_exec_error(ex, NULL, "out of memory");
 }
 
 /* ---- arguments ---------------------------------------------------------- */
@@ -221,10 +268,11 @@ static int resolve_get_articles(gql_exec_t *ex, const gql_field_info_t *info, vo
 {
     buf_t path = {0};
     list_path(info->args, &path);
-    http_call_t *call = get(ud, path.data);
+    http_call_t *call = NULL;
+    int rc = path.failed ? -1 : get(ud, path.data, &call);
     buf_free(&path);
-    if (!call)
-        return gql_exec_error(ex, NULL, "out of memory");
+    if (rc != 0)
+        return call_failed(ex, rc);
     if (call->err || call->status != 200)
         return upstream_error(ex, call);
     cJSON *rest = parse_answer(ex, call);
@@ -261,8 +309,9 @@ static int resolve_get_article(gql_exec_t *ex, const gql_field_info_t *info, voi
     char path[48];
     if (id_path(ex, info->args, path) < 0)
         return -1;
-    http_call_t *call = get(ud, path);
-    return call ? one_article(ex, call, result) : gql_exec_error(ex, NULL, "out of memory");
+    http_call_t *call;
+    int rc = get(ud, path, &call);
+    return rc ? call_failed(ex, rc) : one_article(ex, call, result);
 }
 
 /* The JSON body of an input object argument, as the REST core reads it. */
@@ -275,13 +324,12 @@ static char *input_body(const cJSON *args)
 static int resolve_create(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
                           cJSON **result)
 {
-    http_call_t call;
-    char *body = input_body(info->args);
-    write_call(ud, &call, "POST", "/articles", body, "application/json");
-    int rc = call.status == 404 ? upstream_error(ex, &call) : one_article(ex, &call, result);
-    http_call_free(&call);
-    free(body);
-    return rc;
+    http_call_t *call;
+    int rc = write_call(ud, "POST", "/articles", input_body(info->args), "application/json",
+                        &call);
+    if (rc)
+        return call_failed(ex, rc);
+    return call->status == 404 ? upstream_error(ex, call) : one_article(ex, call, result);
 }
 
 static int resolve_update(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
@@ -290,13 +338,10 @@ static int resolve_update(gql_exec_t *ex, const gql_field_info_t *info, void *ud
     char path[48];
     if (id_path(ex, info->args, path) < 0)
         return -1;
-    http_call_t call;
-    char *body = input_body(info->args);
-    write_call(ud, &call, "PATCH", path, body, "application/merge-patch+json");
-    int rc = one_article(ex, &call, result);
-    http_call_free(&call);
-    free(body);
-    return rc;
+    http_call_t *call;
+    int rc = write_call(ud, "PATCH", path, input_body(info->args),
+                        "application/merge-patch+json", &call);
+    return rc ? call_failed(ex, rc) : one_article(ex, call, result);
 }
 
 static int resolve_delete(gql_exec_t *ex, const gql_field_info_t *info, void *ud,
@@ -305,15 +350,14 @@ static int resolve_delete(gql_exec_t *ex, const gql_field_info_t *info, void *ud
     char path[48];
     if (id_path(ex, info->args, path) < 0)
         return -1;
-    http_call_t call;
-    write_call(ud, &call, "DELETE", path, NULL, NULL);
-    int rc = 0;
-    if (call.status == 204 || call.status == 404)
-        *result = cJSON_CreateBool(call.status == 204);
-    else
-        rc = upstream_error(ex, &call);
-    http_call_free(&call);
-    return rc;
+    http_call_t *call;
+    int rc = write_call(ud, "DELETE", path, NULL, NULL, &call);
+    if (rc)
+        return call_failed(ex, rc);
+    if (call->status != 204 && call->status != 404)
+        return upstream_error(ex, call);
+    *result = cJSON_CreateBool(call->status == 204);
+    return 0;
 }
 
 const gql_resolver_t articles_resolvers[] = {
@@ -327,29 +371,39 @@ const size_t articles_nresolvers = sizeof articles_resolvers / sizeof articles_r
 
 /* ---- prefetch ----------------------------------------------------------- */
 
-/* Adds a GET to ctx without running it; false when it is there already or
- * memory ran out. Takes path. */
-static bool add_fetch(articles_ctx_t *ctx, char *path)
+/* Adds a call to ctx without running it and returns it; NULL when memory
+ * ran out (then path is freed; body stays the caller's). Takes path. */
+static struct fetched *add_call(articles_ctx_t *ctx, const char *method, char *path, char *body,
+                                size_t write)
 {
-    for (size_t k = 0; k < ctx->nfetched; k++) {
-        if (strcmp(ctx->fetched[k].path, path) == 0) {
-            free(path);
-            return false;
-        }
-    }
     struct fetched *f = realloc(ctx->fetched, (ctx->nfetched + 1) * sizeof *f);
     if (!f) {
         free(path);
-        return false;
+        return NULL;
     }
     ctx->fetched = f;
     f = &ctx->fetched[ctx->nfetched++];
     memset(f, 0, sizeof *f);
     f->path = path;
-    f->call.method = "GET";
+    f->body = body;
+    f->write = write;
+    f->call.method = method;
     f->call.path = path;
     set_headers(&f->call, ctx);
-    return true;
+    return f;
+}
+
+/* Adds a GET to ctx without running it; false when it is there already or
+ * memory ran out. Takes path. */
+static bool add_fetch(articles_ctx_t *ctx, char *path)
+{
+    for (size_t k = 0; k < ctx->nfetched; k++) {
+        if (!ctx->fetched[k].write && strcmp(ctx->fetched[k].path, path) == 0) {
+            free(path);
+            return false;
+        }
+    }
+    return add_call(ctx, "GET", path, NULL, 0) != NULL;
 }
 
 int articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data)
@@ -403,12 +457,18 @@ void articles_collect(articles_ctx_t *ctx)
     ctx->batch_n = 0;
 }
 
+void articles_begin(articles_ctx_t *ctx)
+{
+    ctx->writes_seen = 0;
+}
+
 void articles_ctx_release(articles_ctx_t *ctx)
 {
     articles_collect(ctx);
     for (size_t i = 0; i < ctx->nfetched; i++) {
         http_call_free(&ctx->fetched[i].call);
         free(ctx->fetched[i].path);
+        free(ctx->fetched[i].body);
     }
     free(ctx->fetched);
     ctx->fetched = NULL;

@@ -2,7 +2,10 @@
  * schema/articles.graphql answered through HTTP calls to the REST core,
  * never the database. Root fields of a query are fetched together (the
  * prepare hook runs their GETs in one concurrent batch) and identical GETs
- * within one request are made once.
+ * within one request are made once. With ctx->suspend, a call that is not
+ * in yet (a mutation's write, a GET the prepare hook did not make)
+ * suspends the execution too, one call at a time, so that no server
+ * thread waits for the REST core.
  *
  * REST answers map to GraphQL as the contract says: 404 on getArticle and
  * updateArticle is null, on deleteArticle false; a 400/422 problem is a
@@ -23,12 +26,13 @@ typedef struct articles_ctx {
     http_client_t *client;     /* borrowed, shared by all requests */
     const char *authorization; /* the client's Authorization header, or NULL */
     const char *traceparent;   /* W3C traceparent to send, or NULL */
-    bool suspend;              /* the prepare hook suspends the execution rather than wait for
-                                * its GETs: see articles_submit */
-    /* private: answers of this request's GETs, by path */
+    bool suspend;              /* the execution is suspended rather than wait for the REST
+                                * core (no server thread waits): see articles_submit */
+    /* private: answers of this request's calls, GETs by path, writes by order */
     struct fetched *fetched;
     size_t nfetched;
-    http_call_t *batch; /* the GETs of the last prepare, until collected */
+    size_t writes_seen; /* writes met by this run of the operation */
+    http_call_t *batch; /* the calls of the last suspension, until collected */
     size_t batch_first, batch_n;
 } articles_ctx_t;
 
@@ -41,7 +45,11 @@ extern const size_t articles_nresolvers;
  * GQL_EXEC_SUSPENDED instead, leaving them to articles_submit. */
 int articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, void *user_data);
 
-/* After a suspended execution: starts the gathered GETs on the client,
+/* Call before each run of gql_execute with ctx, the first and every one
+ * after a suspension. */
+void articles_begin(articles_ctx_t *ctx);
+
+/* After a suspended execution: starts the gathered calls on the client,
  * done(done_data) runs from the client's thread when they are finished;
  * then call articles_collect and execute again. Returns 0, or a negative
  * HTTP_CLIENT_E* code when they could not start (done never runs; the

@@ -32,8 +32,9 @@ struct gateway {
 /* One request on its way through the server. A GraphQL query that needs
  * the REST core is executed in two goes: the first gathers its GETs and
  * suspends the connection, the client's loop thread fetches them, and the
- * second, in a server thread again, resolves and answers. No thread waits
- * for the network meanwhile. */
+ * second, in a server thread again, resolves and answers. A mutation goes
+ * once more for each write, in order. No thread waits for the network
+ * meanwhile. */
 typedef struct exchange {
     gateway_t *g;
     http_request_t *req;
@@ -227,7 +228,8 @@ static void internal_failure(exchange_t *x, const char *detail)
     count_error(x->g, GQL_INTERNAL_CODE);
 }
 
-/* Runs the operation, or suspends the exchange until its GETs are in. */
+/* Runs the operation, or suspends the exchange until the REST calls it
+ * waits for are in: its query's GETs, or its next write. */
 static void execute(exchange_t *x)
 {
     gql_exec_options_t opt = {.resolvers = articles_resolvers,
@@ -239,6 +241,7 @@ static void execute(exchange_t *x)
                               .internal_error = log_internal_error};
     gql_exec_result_t res = {0};
     x->res->content_type = media_type(x->media);
+    articles_begin(&x->ctx);
     int rc = gql_execute(x->g->schema, x->doc, x->r.operation_name, x->r.variables, &opt,
                          &x->arena, &x->res->body, &res);
     if (rc == GQL_EXEC_SUSPENDED) {
@@ -598,7 +601,7 @@ static void serve(gateway_t *g, bool ops_listener, http_request_t *req, http_res
 {
     exchange_t *x = req->resumed;
     if (x) {
-        /* The GETs of a suspended query are in: execute it again. */
+        /* The calls a suspended operation waited for are in: execute it again. */
         x->req = req;
         x->res = res;
         x->deferred = NULL;

@@ -1,6 +1,7 @@
 """The gateway as a whole, against a real REST core of its own: each limit flag end to end,
 the REST core stopped and started again mid-test, one trace id in both programs' logs, and the
 upstream metrics."""
+import http.server
 import json
 import subprocess
 import os
@@ -185,6 +186,64 @@ def test_rest_core_stopped_and_back(tmp_path_factory):
 
 
 # ---- one trace id in both logs, and the upstream metrics ----
+
+class SlowWrites(http.server.BaseHTTPRequestHandler):
+    """A REST core stand-in: reads answer at once, a write after 2 s."""
+    protocol_version = "HTTP/1.1"
+
+    def answer(self, status, article):
+        body = json.dumps(article).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        n = int(self.path.rsplit("/", 1)[-1])
+        self.answer(200, {"id": n, "title": f"t{n}", "content": "", "author": None,
+                          "created_at": "2026-01-01T00:00:00.000Z",
+                          "updated_at": "2026-01-01T00:00:00.000Z"})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(2)
+        self.answer(201, {"id": 77, "title": "slow", "content": "", "author": None,
+                          "created_at": "2026-01-01T00:00:00.000Z",
+                          "updated_at": "2026-01-01T00:00:00.000Z"})
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_slow_write_holds_no_server_thread(tmp_path_factory):
+    """With one server thread, a mutation waiting 2 s for its write does not hold it: queries
+    sent meanwhile are answered at once, and the mutation then gets its article."""
+    rest = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowWrites)
+    threading.Thread(target=rest.serve_forever, daemon=True).start()
+    gw = start_gateway(tmp_path_factory, rest.server_address[1], "--threads", "1")
+    done = {}
+    writing = threading.Thread(target=lambda: done.update(
+        r=gql(gw, 'mutation { createArticle(input: {title: "slow"}) { id title } }'),
+        at=time.time()))
+    try:
+        t0 = time.time()
+        writing.start()
+        time.sleep(0.3)
+        for i in range(1, 4):
+            t = time.time()
+            status, body, _ = gql(gw, f'{{ getArticle(id: "{i}") {{ title }} }}')
+            assert body == {"data": {"getArticle": {"title": f"t{i}"}}}, body
+            assert time.time() - t < 1, "a query waited for the mutation's write"
+        assert writing.is_alive()
+        writing.join(10)
+        status, body, _ = done["r"]
+        assert body == {"data": {"createArticle": {"id": "77", "title": "slow"}}}, body
+        assert done["at"] - t0 >= 2
+    finally:
+        assert gw.stop() == 0
+        rest.shutdown()
+
 
 def test_stop_while_the_rest_core_hangs(tmp_path_factory):
     """SIGTERM with a query waiting for a REST core that accepted the call and never answers:

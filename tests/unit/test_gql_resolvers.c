@@ -265,6 +265,118 @@ static void test_identical_gets_are_made_once(void **state)
     free(id);
 }
 
+/* The REST core's count of answers to one method and route, any status. */
+static double rest_served(world_t *w, const char *method, const char *route)
+{
+    buf_t b = {0};
+    metrics_render(w->rest.reg, &b);
+    char key[128];
+    snprintf(key, sizeof key, "http_requests_total{method=\"%s\",route=\"%s\",", method, route);
+    double n = 0;
+    for (const char *p = b.data; (p = strstr(p, key)); p++)
+        n += atof(strchr(p, '}') + 2);
+    buf_free(&b);
+    return n;
+}
+
+/* Runs a document as the server does: each suspension's calls are made,
+ * then the execution runs again from the start. *rounds counts them. */
+static cJSON *run_suspending(world_t *w, const char *query, int *rounds)
+{
+    arena_t a = {0};
+    gql_document_t *doc;
+    gql_error_t err;
+    if (gql_parse(query, strlen(query), NULL, &a, &doc, &err) != 0)
+        fail_msg("parse: %s", err.message);
+    gql_validation_result_t vr;
+    if (gql_validate(w->schema, doc, NULL, &a, &vr) != 0)
+        fail_msg("invalid: %s", vr.nerrors ? vr.errors[0].message : "?");
+    articles_ctx_t ctx = {.client = w->client, .suspend = true};
+    gql_exec_options_t opt = {.resolvers = articles_resolvers, .nresolvers = articles_nresolvers,
+                              .prepare = articles_prepare, .user_data = &ctx};
+    buf_t out = {0};
+    gql_exec_result_t res;
+    int rc;
+    *rounds = 0;
+    for (;;) {
+        articles_begin(&ctx);
+        rc = gql_execute(w->schema, doc, NULL, NULL, &opt, &a, &out, &res);
+        if (rc != GQL_EXEC_SUSPENDED)
+            break;
+        assert_int_equal(out.len, 0); /* nothing written by a suspended run */
+        assert_true(ctx.batch_n >= 1);
+        http_client_run(ctx.client, ctx.batch, ctx.batch_n);
+        articles_collect(&ctx);
+        (*rounds)++;
+        assert_true(*rounds < 10);
+    }
+    assert_int_equal(rc, 0);
+    articles_ctx_release(&ctx);
+    arena_free(&a);
+    json_error_t jerr;
+    cJSON *v = json_parse(out.data, out.len, &jerr);
+    if (!v)
+        fail_msg("not JSON: %s", out.data);
+    buf_free(&out);
+    return v;
+}
+
+/* Suspending, a mutation stops once per write, in order, and each write
+ * reaches the REST core once however often the operation runs again. */
+static void test_mutation_suspends_per_write(void **state)
+{
+    world_t *w = *state;
+    double posts = rest_served(w, "POST", "/articles");
+    double patches = rest_served(w, "PATCH", "/articles/{id}");
+    int rounds;
+    cJSON *r = run_suspending(w,
+        "mutation { a: createArticle(input: {title: \"one\"}) { id title } "
+        "b: createArticle(input: {title: \"two\"}) { id title } "
+        "c: updateArticle(id: \"0\", input: {title: \"x\"}) { id } "
+        "d: createArticle(input: {title: \"three\"}) { title } }", &rounds);
+    /* c fails before any call (a bad id), is null, and d still runs. */
+    assert_int_equal(rounds, 3);
+    assert_string_equal(at(r, "data.a.title")->valuestring, "one");
+    assert_string_equal(at(r, "data.b.title")->valuestring, "two");
+    assert_true(strcmp(at(r, "data.a.id")->valuestring, at(r, "data.b.id")->valuestring) != 0);
+    assert_true(cJSON_IsNull(at(r, "data.c")));
+    assert_error_code(r, "BAD_USER_INPUT", "c");
+    assert_string_equal(at(r, "data.d.title")->valuestring, "three");
+    assert_true(rest_served(w, "POST", "/articles") - posts == 3);
+    assert_true(rest_served(w, "PATCH", "/articles/{id}") - patches == 0);
+    char q[256];
+    snprintf(q, sizeof q, "mutation { u: updateArticle(id: \"%s\", input: {title: \"1b\"}) "
+             "{ title } d: deleteArticle(id: \"%s\") gone: deleteArticle(id: \"%s\") }",
+             at(r, "data.a.id")->valuestring, at(r, "data.b.id")->valuestring,
+             at(r, "data.b.id")->valuestring);
+    cJSON_Delete(r);
+    r = run_suspending(w, q, &rounds);
+    assert_no_errors(r);
+    assert_int_equal(rounds, 3);
+    assert_string_equal(at(r, "data.u.title")->valuestring, "1b");
+    assert_true(cJSON_IsTrue(at(r, "data.d")));
+    assert_true(cJSON_IsFalse(at(r, "data.gone"))); /* the second delete met a 404 */
+    cJSON_Delete(r);
+}
+
+/* A query suspends once for all its root GETs. */
+static void test_query_suspends_once(void **state)
+{
+    world_t *w = *state;
+    char *id = create(w, "Once", NULL);
+    char q[256];
+    snprintf(q, sizeof q, "{ a: getArticle(id: \"%s\") { title } b: getArticles { id } "
+             "c: getArticle(id: \"987654\") { id } }", id);
+    int rounds;
+    cJSON *r = run_suspending(w, q, &rounds);
+    assert_no_errors(r);
+    assert_int_equal(rounds, 1);
+    assert_string_equal(at(r, "data.a.title")->valuestring, "Once");
+    assert_true(cJSON_IsNull(at(r, "data.c")));
+    cJSON_Delete(r);
+    free(id);
+}
+
 static void test_rest_core_down(void **state)
 {
     world_t *w = *state;
@@ -289,6 +401,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_update_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_identical_gets_are_made_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mutation_suspends_per_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_query_suspends_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rest_core_down, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
