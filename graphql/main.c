@@ -105,7 +105,7 @@ static void parse_settings(settings_t *st, int argc, char **argv)
         OPT_INT("max-connections", "MAX_CONNECTIONS", "1024", "simultaneous client connections",
                 max_connections, 1, 1000000),
         OPT_INT("threads", "THREADS", "0",
-                "worker threads (0: two per core; a query waiting for the REST core holds none)",
+                "worker threads (0: two per core; a request waiting for the REST core holds none)",
                 threads, 0, 1024),
         CONFIG_LOG_OPTIONS(&st->log_format, &st->log_level),
         OPS_TOKEN_OPTIONS(&st->metrics_token, &st->metrics_token_file),

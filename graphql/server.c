@@ -51,6 +51,7 @@ typedef struct exchange {
     const char *op_type;
     const char *op_name;
     bool ops_listener;        /* came in on the listener of --metrics-port */
+    http_call_t *health;      /* /health's call to the REST core while it runs */
     /* A batch: its array, its operations and the one running (each runs
      * as a request of its own, suspending as it needs), the answers so
      * far, and what its operations spent of the limits that add up. */
@@ -396,16 +397,36 @@ static void graphql(exchange_t *x)
 
 /* ---- other routes ------------------------------------------------------- */
 
-static void health(exchange_t *x)
+/* Answers /health from its call to the REST core, and frees the call. */
+static void health_answer(exchange_t *x)
 {
-    http_call_t call = {.method = "GET", .path = "/health", .timeout_ms = 2000};
-    http_client_run(x->g->client, &call, 1);
-    bool ok = call.err == 0 && call.status == 200;
-    http_call_free(&call);
+    http_call_t *call = x->health;
+    bool ok = call->err == 0 && call->status == 200;
+    http_call_free(call);
+    free(call);
+    x->health = NULL;
     x->res->status = ok ? 200 : 503;
     x->res->content_type = "application/json";
     buf_puts(&x->res->body, ok ? "{\"status\":\"ok\",\"rest\":\"ok\"}"
                                : "{\"status\":\"unavailable\",\"rest\":\"unreachable\"}");
+}
+
+/* Asks the REST core's /health; the request sleeps meanwhile, as a query
+ * does, so that probes of a REST core that does not answer hold no server
+ * thread. */
+static void health(exchange_t *x)
+{
+    x->health = calloc(1, sizeof *x->health);
+    if (!x->health) {
+        internal_failure(x, "out of memory");
+        return;
+    }
+    *x->health = (http_call_t){.method = "GET", .path = "/health", .timeout_ms = 2000};
+    x->deferred = http_request_suspend(x->req, x);
+    if (http_client_submit(x->g->client, x->health, 1, on_fetched, x) < 0) {
+        x->health->err = HTTP_CLIENT_ESTOPPED;
+        http_deferred_resume(x->deferred);
+    }
 }
 
 static void metrics(exchange_t *x)
@@ -600,7 +621,12 @@ static void finish(exchange_t *x)
 static void serve(gateway_t *g, bool ops_listener, http_request_t *req, http_response_t *res)
 {
     exchange_t *x = req->resumed;
-    if (x) {
+    if (x && x->health) {
+        x->req = req;
+        x->res = res;
+        x->deferred = NULL;
+        health_answer(x);
+    } else if (x) {
         /* The calls a suspended operation waited for are in: execute it again. */
         x->req = req;
         x->res = res;

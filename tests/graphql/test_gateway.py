@@ -188,7 +188,7 @@ def test_rest_core_stopped_and_back(tmp_path_factory):
 # ---- one trace id in both logs, and the upstream metrics ----
 
 class SlowWrites(http.server.BaseHTTPRequestHandler):
-    """A REST core stand-in: reads answer at once, a write after 2 s."""
+    """A REST core stand-in: reads answer at once, a write after 2 s, /health after 1.5 s."""
     protocol_version = "HTTP/1.1"
 
     def answer(self, status, article):
@@ -200,6 +200,9 @@ class SlowWrites(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        if self.path == "/health":
+            time.sleep(1.5)
+            return self.answer(200, {"status": "ok"})
         n = int(self.path.rsplit("/", 1)[-1])
         self.answer(200, {"id": n, "title": f"t{n}", "content": "", "author": None,
                           "created_at": "2026-01-01T00:00:00.000Z",
@@ -240,6 +243,29 @@ def test_a_slow_write_holds_no_server_thread(tmp_path_factory):
         status, body, _ = done["r"]
         assert body == {"data": {"createArticle": {"id": "77", "title": "slow"}}}, body
         assert done["at"] - t0 >= 2
+    finally:
+        assert gw.stop() == 0
+        rest.shutdown()
+
+
+def test_a_slow_health_check_holds_no_server_thread(tmp_path_factory):
+    """With one server thread, /health waiting 1.5 s for the REST core's does not hold it."""
+    rest = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SlowWrites)
+    threading.Thread(target=rest.serve_forever, daemon=True).start()
+    gw = start_gateway(tmp_path_factory, rest.server_address[1], "--threads", "1")
+    done = {}
+    probing = threading.Thread(target=lambda: done.update(r=http_json(gw.port, "GET", "/health")))
+    try:
+        probing.start()
+        time.sleep(0.3)
+        t = time.time()
+        status, body, _ = gql(gw, "{ __typename }")
+        assert body == {"data": {"__typename": "Query"}}, body
+        assert time.time() - t < 0.5, "a query waited for the health check"
+        assert probing.is_alive()
+        probing.join(10)
+        status, body, _ = done["r"]
+        assert status == 200 and body == {"status": "ok", "rest": "ok"}, body
     finally:
         assert gw.stop() == 0
         rest.shutdown()
