@@ -70,17 +70,35 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The document of query, parsed and validated into a. */
+static gql_document_t *valid_document(world_t *w, const char *query, arena_t *a)
+{
+    gql_document_t *doc;
+    gql_error_t err;
+    if (gql_parse(query, strlen(query), NULL, a, &doc, &err) != 0)
+        fail_msg("parse: %s", err.message);
+    gql_validation_result_t vr;
+    if (gql_validate(w->schema, doc, NULL, a, &vr) != 0)
+        fail_msg("invalid: %s", vr.nerrors ? vr.errors[0].message : "?");
+    return doc;
+}
+
+/* The answer in out as JSON (caller frees); frees out. */
+static cJSON *answer_of(buf_t *out)
+{
+    json_error_t jerr;
+    cJSON *v = json_parse(out->data, out->len, &jerr);
+    if (!v)
+        fail_msg("not JSON: %s", out->data);
+    buf_free(out);
+    return v;
+}
+
 /* Runs a document; returns the parsed JSON response (caller frees). */
 static cJSON *run(world_t *w, const char *query, const char *variables)
 {
     arena_t a = {0};
-    gql_document_t *doc;
-    gql_error_t err;
-    if (gql_parse(query, strlen(query), NULL, &a, &doc, &err) != 0)
-        fail_msg("parse: %s", err.message);
-    gql_validation_result_t vr;
-    if (gql_validate(w->schema, doc, NULL, &a, &vr) != 0)
-        fail_msg("invalid: %s", vr.nerrors ? vr.errors[0].message : "?");
+    gql_document_t *doc = valid_document(w, query, &a);
     json_error_t jerr;
     cJSON *vars = variables ? json_parse(variables, strlen(variables), &jerr) : NULL;
     articles_ctx_t ctx = {.client = w->client};
@@ -93,11 +111,7 @@ static cJSON *run(world_t *w, const char *query, const char *variables)
     articles_ctx_release(&ctx);
     cJSON_Delete(vars);
     arena_free(&a);
-    cJSON *v = json_parse(out.data, out.len, &jerr);
-    if (!v)
-        fail_msg("not JSON: %s", out.data);
-    buf_free(&out);
-    return v;
+    return answer_of(&out);
 }
 
 static const cJSON *at(const cJSON *v, const char *path)
@@ -284,13 +298,7 @@ static double rest_served(world_t *w, const char *method, const char *route)
 static cJSON *run_suspending(world_t *w, const char *query, int *rounds)
 {
     arena_t a = {0};
-    gql_document_t *doc;
-    gql_error_t err;
-    if (gql_parse(query, strlen(query), NULL, &a, &doc, &err) != 0)
-        fail_msg("parse: %s", err.message);
-    gql_validation_result_t vr;
-    if (gql_validate(w->schema, doc, NULL, &a, &vr) != 0)
-        fail_msg("invalid: %s", vr.nerrors ? vr.errors[0].message : "?");
+    gql_document_t *doc = valid_document(w, query, &a);
     articles_ctx_t ctx = {.client = w->client, .suspend = true};
     gql_exec_options_t opt = {.resolvers = articles_resolvers, .nresolvers = articles_nresolvers,
                               .prepare = articles_prepare, .user_data = &ctx};
@@ -313,12 +321,7 @@ static cJSON *run_suspending(world_t *w, const char *query, int *rounds)
     assert_int_equal(rc, 0);
     articles_ctx_release(&ctx);
     arena_free(&a);
-    json_error_t jerr;
-    cJSON *v = json_parse(out.data, out.len, &jerr);
-    if (!v)
-        fail_msg("not JSON: %s", out.data);
-    buf_free(&out);
-    return v;
+    return answer_of(&out);
 }
 
 /* Suspending, a mutation stops once per write, in order, and each write
