@@ -716,8 +716,14 @@ int http_server_start(const http_server_config_t *cfg, http_server_t **out, char
     long threads = cfg->threads > 0 ? cfg->threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (threads < 1)
         threads = 1;
-    /* ITC lets MHD_quiesce_daemon() wake the workers at shutdown. */
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+    /* poll(), not epoll: libmicrohttpd 0.9.75's MHD_quiesce_daemon() races
+     * its epoll workers, both taking the listen socket out of the worker's
+     * epoll set, and the loser aborts the process ("Failed to remove listen
+     * FD from epoll set") now and then at a graceful stop. Its poll loop just
+     * leaves the socket out once quiesced. A worker polls its own share of
+     * the connections, so the cost per wake-up stays small.
+     * ITC lets MHD_quiesce_daemon() wake the workers at shutdown. */
+    unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
                      MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -779,9 +785,8 @@ int http_server_drain(http_server_t *s, double seconds)
 {
     if (!s->quiesced) {
         /* The listen socket is ours once quiesced. Shut, new connections are
-         * refused at once; it is closed only after MHD_stop_daemon, because
-         * libmicrohttpd's workers still take it out of their epoll sets and
-         * abort the process when it is already gone. */
+         * refused at once; it is closed only after MHD_stop_daemon, when no
+         * worker can be looking at it any more. */
         s->listen_fd = MHD_quiesce_daemon(s->daemon);
         if (s->listen_fd != MHD_INVALID_SOCKET)
             shutdown(s->listen_fd, SHUT_RDWR);
