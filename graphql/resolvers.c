@@ -109,38 +109,55 @@ static void set_headers(http_call_t *call, const articles_ctx_t *ctx)
 static struct fetched *add_call(articles_ctx_t *ctx, const char *method, char *path, char *body,
                                  size_t write);
 
-/* Runs the last call added now, or, when the request may suspend, makes it
- * the batch articles_submit starts and returns GQL_EXEC_SUSPENDED. */
-static int run_last(articles_ctx_t *ctx)
+/* The GET of path this request already has, or NULL. */
+static struct fetched *find_get(articles_ctx_t *ctx, const char *path)
 {
-    http_call_t *call = &ctx->fetched[ctx->nfetched - 1].call;
-    if (!ctx->suspend) {
-        http_client_run(ctx->client, call, 1);
+    for (size_t i = 0; i < ctx->nfetched; i++)
+        if (!ctx->fetched[i].write && strcmp(ctx->fetched[i].path, path) == 0)
+            return &ctx->fetched[i];
+    return NULL;
+}
+
+/* Runs the calls added from first on, side by side, or, when the request
+ * may suspend, leaves them to articles_submit and returns
+ * GQL_EXEC_SUSPENDED. Returns 0 at once when there are none, -1 when
+ * memory ran out. */
+static int run_from(articles_ctx_t *ctx, size_t first)
+{
+    size_t count = ctx->nfetched - first;
+    if (!count)
         return 0;
-    }
-    if (!(ctx->batch = calloc(1, sizeof *ctx->batch)))
+    /* The client wants the calls side by side: they are copied out here
+     * and back by articles_collect. */
+    http_call_t *calls = calloc(count, sizeof *calls);
+    if (!calls)
         return -1;
-    ctx->batch[0] = *call;
-    ctx->batch_first = ctx->nfetched - 1;
-    ctx->batch_n = 1;
-    return GQL_EXEC_SUSPENDED;
+    for (size_t i = 0; i < count; i++)
+        calls[i] = ctx->fetched[first + i].call;
+    ctx->batch = calls;
+    ctx->batch_first = first;
+    ctx->batch_n = count;
+    if (ctx->suspend)
+        return GQL_EXEC_SUSPENDED;
+    http_client_run(ctx->client, calls, count);
+    articles_collect(ctx);
+    return 0;
 }
 
 /* A GET of this request: from the answers already in when there is one,
- * else made now (or suspended for, see run_last). Returns 0 with the call
+ * else made now (or suspended for, see run_from). Returns 0 with the call
  * (it belongs to ctx) in *out, GQL_EXEC_SUSPENDED, or -1 out of memory. */
 static int get(articles_ctx_t *ctx, const char *path, http_call_t **out)
 {
-    for (size_t i = 0; i < ctx->nfetched; i++) {
-        if (!ctx->fetched[i].write && strcmp(ctx->fetched[i].path, path) == 0) {
-            *out = &ctx->fetched[i].call;
-            return 0;
-        }
+    struct fetched *f = find_get(ctx, path);
+    if (f) {
+        *out = &f->call;
+        return 0;
     }
     char *copy = strdup(path);
     if (!copy || !add_call(ctx, "GET", copy, NULL, 0))
         return -1;
-    int rc = run_last(ctx);
+    int rc = run_from(ctx, ctx->nfetched - 1);
     *out = &ctx->fetched[ctx->nfetched - 1].call;
     return rc;
 }
@@ -167,10 +184,8 @@ static int write_call(articles_ctx_t *ctx, const char *method, const char *path,
         free(body);
         return -1;
     }
-    f->call.body = body;
-    f->call.body_len = body ? strlen(body) : 0;
     f->call.content_type = content_type;
-    int rc = run_last(ctx);
+    int rc = run_from(ctx, ctx->nfetched - 1);
     *out = &ctx->fetched[ctx->nfetched - 1].call;
     return rc;
 }
@@ -389,6 +404,8 @@ static struct fetched *add_call(articles_ctx_t *ctx, const char *method, char *p
     f->write = write;
     f->call.method = method;
     f->call.path = path;
+    f->call.body = body;
+    f->call.body_len = body ? strlen(body) : 0;
     set_headers(&f->call, ctx);
     return f;
 }
@@ -397,11 +414,9 @@ static struct fetched *add_call(articles_ctx_t *ctx, const char *method, char *p
  * memory ran out. Takes path. */
 static bool add_fetch(articles_ctx_t *ctx, char *path)
 {
-    for (size_t k = 0; k < ctx->nfetched; k++) {
-        if (!ctx->fetched[k].write && strcmp(ctx->fetched[k].path, path) == 0) {
-            free(path);
-            return false;
-        }
+    if (find_get(ctx, path)) {
+        free(path);
+        return false;
     }
     return add_call(ctx, "GET", path, NULL, 0) != NULL;
 }
@@ -417,22 +432,8 @@ int articles_prepare(gql_exec_t *ex, const gql_field_info_t *roots, size_t n, vo
             add_fetch(ctx, buf_detach(&path));
         buf_free(&path);
     }
-    /* The client wants the calls side by side: they are copied out here
-     * and back by articles_collect. */
-    size_t count = ctx->nfetched - first;
-    http_call_t *calls = count ? calloc(count, sizeof *calls) : NULL;
-    if (!calls)
-        return 0; /* nothing new, or each resolver fetches on its own */
-    for (size_t i = 0; i < count; i++)
-        calls[i] = ctx->fetched[first + i].call;
-    ctx->batch = calls;
-    ctx->batch_first = first;
-    ctx->batch_n = count;
-    if (ctx->suspend)
-        return GQL_EXEC_SUSPENDED;
-    http_client_run(ctx->client, calls, count);
-    articles_collect(ctx);
-    return 0;
+    /* Out of memory, each resolver fetches on its own. */
+    return run_from(ctx, first) == GQL_EXEC_SUSPENDED ? GQL_EXEC_SUSPENDED : 0;
 }
 
 int articles_submit(articles_ctx_t *ctx, http_client_done_fn done, void *done_data)

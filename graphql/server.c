@@ -423,8 +423,9 @@ static void health(exchange_t *x)
     }
     *x->health = (http_call_t){.method = "GET", .path = "/health", .timeout_ms = 2000};
     x->deferred = http_request_suspend(x->req, x);
-    if (http_client_submit(x->g->client, x->health, 1, on_fetched, x) < 0) {
-        x->health->err = HTTP_CLIENT_ESTOPPED;
+    int rc = http_client_submit(x->g->client, x->health, 1, on_fetched, x);
+    if (rc < 0) {
+        x->health->err = rc;
         http_deferred_resume(x->deferred);
     }
 }
@@ -621,16 +622,15 @@ static void finish(exchange_t *x)
 static void serve(gateway_t *g, bool ops_listener, http_request_t *req, http_response_t *res)
 {
     exchange_t *x = req->resumed;
-    if (x && x->health) {
+    if (x) {
         x->req = req;
         x->res = res;
         x->deferred = NULL;
+    }
+    if (x && x->health) {
         health_answer(x);
     } else if (x) {
         /* The calls a suspended operation waited for are in: execute it again. */
-        x->req = req;
-        x->res = res;
-        x->deferred = NULL;
         articles_collect(&x->ctx);
         execute(x);
         if (x->batch_n && !x->deferred) {

@@ -474,6 +474,49 @@ static void prepare_suspends(void **state)
     buf_free(&out);
 }
 
+static int suspends(gql_exec_t *ex, const gql_field_info_t *info, void *ud, cJSON **out)
+{
+    (void)ex, (void)ud;
+    buf_printf(&calls, "suspends(%s);", info->response_key);
+    *out = NULL;
+    return GQL_EXEC_SUSPENDED;
+}
+
+/* A root resolver that suspends stops the execution with nothing written;
+ * one below the root cannot (half the answer is out): that is an internal
+ * error, and the field is null. */
+static void resolver_suspends(void **state)
+{
+    (void)state;
+    const gql_resolver_t rs[] = {{"Query", "user", from_fixture},
+                                 {"Query", "fail", suspends},
+                                 {"User", "nick", suspends}};
+    gql_exec_options_t opt = {.resolvers = rs, .nresolvers = sizeof rs / sizeof *rs,
+                              .internal_error = note_internal};
+    const char *src = "{ user { name } fail }";
+    gql_document_t *doc = NULL;
+    gql_error_t err = {0};
+    assert_int_equal(gql_parse(src, strlen(src), NULL, &arena, &doc, &err), 0);
+    buf_t out = {0};
+    buf_reset(&calls);
+    assert_int_equal(gql_execute(rich, doc, NULL, NULL, &opt, &arena, &out, &last),
+                     GQL_EXEC_SUSPENDED);
+    assert_int_equal(out.len, 0);
+    src = "{ user { name nick } }";
+    assert_int_equal(gql_parse(src, strlen(src), NULL, &arena, &doc, &err), 0);
+    assert_int_equal(gql_execute(rich, doc, NULL, NULL, &opt, &arena, &out, &last), 0);
+    buf_putc(&out, 0);
+    assert_string_equal(out.data,
+                        "{\"errors\":[{\"message\":\"Internal server error.\",\"locations\":"
+                        "[{\"line\":1,\"column\":15}],\"path\":[\"user\",\"nick\"],"
+                        "\"extensions\":{\"code\":\"INTERNAL_SERVER_ERROR\"}}],"
+                        "\"data\":{\"user\":{\"name\":\"Ada\",\"nick\":null}}}");
+    buf_putc(&calls, 0);
+    assert_string_equal(calls.data, "suspends(fail);suspends(nick);"
+                                    "internal(Resolver of User.nick suspended below the root.);");
+    buf_free(&out);
+}
+
 static void resolver_errors(void **state)
 {
     (void)state;
@@ -988,7 +1031,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, each_setup, each_teardown)
         T(internal_errors_masked),
-        T(operation_selection), T(articles_queries), T(prepare_suspends), T(resolver_errors), T(mutations_serial),
+        T(operation_selection), T(articles_queries), T(prepare_suspends), T(resolver_suspends), T(resolver_errors), T(mutations_serial),
         T(prepare_hook),        T(variables),        T(arguments),       T(skip_include_fragments),
         T(abstract_types),      T(result_coercion),  T(null_propagation), T(list_limit),
         T(introspection_full),  T(introspection_parts), T(default_values),

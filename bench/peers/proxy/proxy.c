@@ -77,7 +77,6 @@ typedef struct loop {
 /* One request while it waits for the upstream. */
 typedef struct exchange {
     struct MHD_Connection *conn;
-    loop_t *loop;
     CURL *easy;
     char url[512];
     char *body;
@@ -298,7 +297,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(x = calloc(1, sizeof *x)))
             die("calloc");
         x->conn = conn;
-        x->loop = l;
         *ctx = x;
         return MHD_YES;
     }
