@@ -36,7 +36,7 @@ limits imply:
                                             through so that uploads cannot turn queries away)
   + worker threads x 3 x --max-body-bytes  (a body being decoded: parse tree, decoded copy, answer)
 
-Worker threads: one per core for the REST core, two per core for the gateway (their defaults).
+Worker threads: one per core for the REST core and for the gateway (their defaults).
 What the bound leaves out: answers queued for slow readers (one answer per such connection, here
 ~110 KiB each) and the log. A connection beyond --max-connections waits in the listen queue: it
 is not "refused", it shows as open descriptors stuck near 1024 (try BENCH_ABUSE_IDLE=600).

@@ -46,7 +46,9 @@ char *arena_vprintf(arena_t *a, const char *fmt, va_list ap);
 /* Forgets every allocation but keeps the newest chunk for the next request, so a worker that
  * reuses its arena stops calling malloc once it has seen its usual request size. */
 void arena_reset(arena_t *a);
-/* Releases everything; the arena is then empty and may be used again. */
+/* Releases everything; the arena is then empty and may be used again. The thread keeps its
+ * oldest chunk (up to 64 KiB) for its next arena of the same first size, so a worker's
+ * requests stop calling malloc for their first chunk. */
 void arena_free(arena_t *a);
 
 #endif

@@ -105,7 +105,7 @@ static void parse_settings(settings_t *st, int argc, char **argv)
         OPT_INT("max-connections", "MAX_CONNECTIONS", "1024", "simultaneous client connections",
                 max_connections, 1, 1000000),
         OPT_INT("threads", "THREADS", "0",
-                "worker threads (0: two per core; a request waiting for the REST core holds none)",
+                "worker threads (0: one per core; a request waiting for the REST core holds none)",
                 threads, 0, 1024),
         CONFIG_LOG_OPTIONS(&st->log_format, &st->log_level),
         OPS_TOKEN_OPTIONS(&st->metrics_token, &st->metrics_token_file),
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
     if (!(gateway = gateway_new(&gc, schema, client, reg)))
         goto fail;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    int threads = st.threads > 0 ? (int)st.threads : 2 * (cores > 0 ? (int)cores : 1);
+    int threads = st.threads > 0 ? (int)st.threads : (cores > 0 ? (int)cores : 1);
     http_server_config_t hc = {.host = st.host, .port = (int)st.port, .threads = threads,
                                .max_connections = (int)st.max_connections,
                                .connection_timeout = (int)st.connection_timeout,

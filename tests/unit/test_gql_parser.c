@@ -703,6 +703,30 @@ static void test_arena_limit(void **state)
     arena_free(&a);
 }
 
+/* A thread's next arena of the same first size reuses the chunk the last one freed,
+ * without malloc; another size does not get it. The chunk stays the thread's in between,
+ * so writing to it is no use after free (AddressSanitizer would report one). */
+static void test_arena_spare_chunk(void **state)
+{
+    (void)state;
+    arena_t a;
+    arena_init(&a, 16 * 1024, 0);
+    char *first = arena_alloc(&a, 100);
+    assert_non_null(first);
+    for (int i = 0; i < 1000; i++) /* a second, larger chunk too */
+        assert_non_null(arena_alloc(&a, 100));
+    arena_free(&a);
+    memset(first, 0xCD, 100);
+    arena_init(&a, 16 * 1024, 0);
+    assert_ptr_equal(arena_alloc(&a, 100), first);
+    assert_int_equal((unsigned char)first[99], 0xCD);
+    arena_free(&a);
+    arena_t other;
+    arena_init(&other, 8 * 1024, 0);
+    assert_ptr_not_equal(arena_alloc(&other, 100), first);
+    arena_free(&other);
+}
+
 static int count_node(gql_node_t *n, gql_node_t *parent, void *ud)
 {
     (void)n;
@@ -1981,6 +2005,7 @@ int main(void)
         T(test_arena_many_small),
         T(test_arena_limit),
         T(test_arena_reset),
+        T(test_arena_spare_chunk),
         T(test_operation_shorthand),
         T(test_operation_types),
         T(test_variable_definitions),
