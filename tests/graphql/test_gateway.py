@@ -137,6 +137,24 @@ def test_introspection_and_playground_off(rest, tmp_path_factory):
         assert gw.stop() == 0
 
 
+def test_environment_proxy_not_used_for_the_rest_core(rest, tmp_path_factory, monkeypatch):
+    """A proxy in the environment (meant for a person's own traffic) does not take the calls to
+    the REST core elsewhere: here it points at a closed port, and queries still work."""
+    closed = free_port()
+    for name in ("http_proxy", "https_proxy", "all_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{closed}")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    gw = start_gateway(tmp_path_factory, rest.port)
+    try:
+        status, body, _ = gql(gw, '{ getArticle(id: "1") { id title } }')
+        assert status == 200 and body == {"data": {"getArticle": {"id": "1", "title": "T1"}}}, body
+        status, _, _ = http_json(gw.port, "GET", "/health")
+        assert status == 200
+    finally:
+        assert gw.stop() == 0
+
+
 # ---- the REST core stopped mid-test ----
 
 def test_rest_core_stopped_and_back(tmp_path_factory):
