@@ -137,6 +137,18 @@ def test_introspection_and_playground_off(rest, tmp_path_factory):
         assert gw.stop() == 0
 
 
+def test_one_server_thread_per_core_by_default(rest, tmp_path_factory):
+    """No request holds a thread while it waits for the REST core, so the default is one
+    server thread per core; --threads sets another number."""
+    cores = os.sysconf("SC_NPROCESSORS_ONLN")
+    for flags, threads in (((), cores), (("--threads", "3"), 3)):
+        gw = start_gateway(tmp_path_factory, rest.port, *flags)
+        try:
+            assert f"with {threads} threads" in gw.log_tail(), gw.log_tail()
+        finally:
+            assert gw.stop() == 0
+
+
 def test_environment_proxy_not_used_for_the_rest_core(rest, tmp_path_factory, monkeypatch):
     """A proxy in the environment (meant for a person's own traffic) does not take the calls to
     the REST core elsewhere: here it points at a closed port, and queries still work."""
